@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 async models, the database engine, Alembic migrations, the recorder and history."""

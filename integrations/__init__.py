@@ -1,0 +1,1 @@
+"""Built-in integrations: one package per manufacturer or protocol, loaded through the plugin door."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from hub.config_entries import ConfigEntries
     from hub.entity import DeviceRegistry, EntityRegistry
     from hub.health import HealthMonitor
+    from hub.http.server import HttpServer
     from hub.plugins import PluginManager
     from hub.scheduler import Scheduler
     from hub.store.database import Database
@@ -623,6 +624,7 @@ class Hub:
     config_entries: ConfigEntries
     health: HealthMonitor
     scheduler: Scheduler
+    http: HttpServer
 
     def __init__(self, config_dir: Path | str, config: Mapping[str, Any] | None = None) -> None:
         self.config_dir = Path(config_dir)
@@ -633,6 +635,7 @@ class Hub:
         self.phase = HubPhase.NOT_RUNNING
         self.data: dict[str, Any] = {}  # per-integration storage, keyed by domain
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._background_tasks: set[asyncio.Task[Any]] = set()
         self._stop_callbacks: list[StopCallback] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.stopped = asyncio.Event()
@@ -654,8 +657,18 @@ class Hub:
         task.add_done_callback(self._task_done)
         return task
 
+    def create_background_task(
+        self, coroutine: Coroutine[Any, Any, Any], name: str | None = None
+    ) -> asyncio.Task[Any]:
+        """Start a long-lived task (a writer loop, a connection): kept and cancelled at stop, never waited for."""
+        task = self.loop.create_task(coroutine, name=name)
+        self._background_tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        self._background_tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             _LOGGER.error("Task %s failed", task.get_name(), exc_info=error)
 
@@ -693,9 +706,10 @@ class Hub:
             except Exception:
                 _LOGGER.exception("Error while stopping %r", callback)
         current = asyncio.current_task()
-        for task in [task for task in self._tasks if task is not current]:
+        remaining = [task for task in (*self._tasks, *self._background_tasks) if task is not current]
+        for task in remaining:
             task.cancel()
-        await asyncio.gather(*(task for task in self._tasks if task is not current), return_exceptions=True)
+        await asyncio.gather(*remaining, return_exceptions=True)
         self.phase = HubPhase.STOPPED
         self.stopped.set()
 

@@ -1,0 +1,4 @@
+from hub.cli import main
+import sys
+
+sys.exit(main())

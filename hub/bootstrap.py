@@ -8,6 +8,7 @@ database closes, and nothing acknowledged is lost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -53,7 +54,7 @@ async def start_hub(
     for plugin in plugins:
         plugin_manager.register(plugin)
 
-    raw = dict(raw_config) if raw_config is not None else _load_raw(config_dir)
+    raw = dict(raw_config) if raw_config is not None else await asyncio.to_thread(_load_raw, config_dir)
     config, problems = validate_configuration(raw, plugin_manager.integrations)
     for problem in problems:
         _LOGGER.error("Configuration: %s", problem)

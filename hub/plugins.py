@@ -35,7 +35,7 @@ class PluginManager:
         self.integrations: dict[str, Integration] = {}
         self.failures: dict[str, str] = {}
         if os.environ.get("GATEHOUSE_TRACE_HOOKS"):
-            self._pm.trace.root.setwriter(lambda message: _LOGGER.info("hook: %s", message.rstrip()))
+            self._pm.trace.root.setwriter(lambda message: _LOGGER.info("hook: %s", " ".join(message.split())))
             self._pm.enable_tracing()
 
     @property

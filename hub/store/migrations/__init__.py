@@ -1,0 +1,1 @@
+"""Alembic migrations of the hub's schema (a package only so that wheels ship it)."""

@@ -1,0 +1,75 @@
+"""Alembic owns the schema: migrations create exactly the tables of models.py, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+import hub
+from hub.store.database import Database, alembic_config, create_engine, current_revision, upgrade
+from hub.store.models import Base
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_there_is_one_head_and_it_is_the_initial_revision() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0001"]
+
+
+async def test_upgrade_applies_every_revision_once(database_url: str) -> None:
+    assert await current_revision(database_url) is None
+    assert await upgrade(database_url) == ["0001"]
+    assert await current_revision(database_url) == HEAD
+    assert await upgrade(database_url) == []
+
+
+async def test_start_migrates_to_head(database: Database, database_url: str) -> None:
+    assert await current_revision(database_url) == HEAD
+
+
+def _differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migrated_schema_matches_the_models(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        differences = await connection.run_sync(_differences)
+    assert differences == []
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(database: Database) -> None:
+    model_tables = set(Base.metadata.tables)
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_tables) >= model_tables
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "base"))
+        await connection.commit()
+        assert await connection.run_sync(_tables) == {"alembic_version"}
+    engine = create_engine(database.url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+            await connection.commit()
+            assert await connection.run_sync(_tables) == model_tables | {"alembic_version"}
+    finally:
+        await engine.dispose()
+
+
+def test_no_production_code_creates_tables_behind_alembics_back() -> None:
+    package = Path(hub.__file__).parent
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "testing" not in path.parts and "create_all(" in path.read_text()
+    ]
+    assert offenders == []

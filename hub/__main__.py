@@ -1,4 +1,5 @@
-from hub.cli import main
 import sys
+
+from hub.cli import main
 
 sys.exit(main())

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 class Backoff:
     """Counts consecutive failures and says how long to wait before the next try."""
 
-    __slots__ = ("delays", "cap", "max_failures", "failures")
+    __slots__ = ("cap", "delays", "failures", "max_failures")
 
     def __init__(self, delays: Sequence[float], *, cap: float | None = None, max_failures: int | None = None) -> None:
         if not delays:

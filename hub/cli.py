@@ -1,9 +1,9 @@
 """The ``gatehouse`` command line: run, check-config, db upgrade, scaffold, plus commands integrations add.
 
-    gatehouse run [--config DIR]                 start the hub; SIGINT/SIGTERM stop it cleanly
-    gatehouse check-config [--config DIR]        print every configuration problem, exit 1 if any
-    gatehouse db upgrade [--config DIR]          apply database migrations
-    gatehouse scaffold integration NAME [--dest DIR]
+gatehouse run [--config DIR]                 start the hub; SIGINT/SIGTERM stop it cleanly
+gatehouse check-config [--config DIR]        print every configuration problem, exit 1 if any
+gatehouse db upgrade [--config DIR]          apply database migrations
+gatehouse scaffold integration NAME [--dest DIR]
 """
 
 from __future__ import annotations

@@ -214,7 +214,9 @@ class ConfigEntries:
             await integration.async_setup_entry(self._hub, entry)
         except ConfigEntryAuthFailed as err:
             await self._run_unload_callbacks(entry)
-            self._fail(entry, EntryState.SETUP_ERROR, f"authentication failed: {err}" if str(err) else "authentication failed")
+            self._fail(
+                entry, EntryState.SETUP_ERROR, f"authentication failed: {err}" if str(err) else "authentication failed"
+            )
             return False
         except (ConfigEntryNotReady, OSError, TimeoutError) as err:
             await self._run_unload_callbacks(entry)
@@ -284,7 +286,9 @@ class ConfigEntries:
         first = entry.retry_delay is None
         entry.retry_delay = delay
         if first or entry.reason != reason:
-            _LOGGER.warning("Config entry %s (%s) not ready: %s; retrying in %.0f s", entry.title, entry.entry_id, reason, delay)
+            _LOGGER.warning(
+                "Config entry %s (%s) not ready: %s; retrying in %.0f s", entry.title, entry.entry_id, reason, delay
+            )
         self._set_state(entry, EntryState.SETUP_RETRY, reason)
         entry._retry_handle = self._hub.loop.call_later(
             delay or 0, lambda: self._hub.create_background_task(self.setup(entry.entry_id), f"retry {entry.entry_id}")
@@ -321,7 +325,13 @@ class ConfigEntries:
     def _announce(self, entry: ConfigEntry, action: str) -> None:
         self._hub.bus.fire(
             EVENT_CONFIG_ENTRY_UPDATED,
-            {"action": action, "entry_id": entry.entry_id, "domain": entry.domain, "state": str(entry.state), "reason": entry.reason},
+            {
+                "action": action,
+                "entry_id": entry.entry_id,
+                "domain": entry.domain,
+                "state": str(entry.state),
+                "reason": entry.reason,
+            },
             tenant_id=entry.tenant_id,
         )
 

@@ -24,7 +24,8 @@ from hub.validation import invalid_fields
 
 if TYPE_CHECKING:
     from hub.config_entries import ConfigEntries
-    from hub.entity import DeviceRegistry, EntityRegistry
+    from hub.device_registry import DeviceRegistry
+    from hub.entity_registry import EntityRegistry
     from hub.health import HealthMonitor
     from hub.http.server import HttpServer
     from hub.plugins import PluginManager
@@ -87,14 +88,14 @@ class Context:
     The id is made only when somebody reads it, so the many writes nobody traces never pay for one.
     """
 
-    __slots__ = ("_id", "user_id", "tenant_id", "parent_id")
+    __slots__ = ("_id", "parent_id", "tenant_id", "user_id")
 
     def __init__(
         self,
         user_id: str | None = None,
         tenant_id: str | None = None,
         parent_id: str | None = None,
-        id: str | None = None,  # noqa: A002 - the public name of the field
+        id: str | None = None,
     ) -> None:
         self._id = id
         self.user_id = user_id
@@ -121,7 +122,7 @@ class Context:
 class Event(Generic[_DataT]):
     """Something that happened, with its payload, when, who caused it, and which tenant may see it."""
 
-    __slots__ = ("event_type", "data", "time_fired", "context", "tenant_id")
+    __slots__ = ("context", "data", "event_type", "tenant_id", "time_fired")
 
     def __init__(
         self,
@@ -150,7 +151,7 @@ class Event(Generic[_DataT]):
         return f"<Event {self.event_type} {dict(self.data)!r}>"
 
 
-EventCallback = Callable[[Event[Any]], None | Awaitable[None]]
+EventCallback = Callable[[Event[Any]], Awaitable[None] | None]
 EventFilter = Callable[[Event[Any]], bool]
 # A listener as the dispatch loop wants it: callback, is it a coroutine function, optional filter.
 _Listener = tuple[EventCallback, bool, EventFilter | None]
@@ -166,7 +167,7 @@ class EventBus:
     A listener that raises is logged and the others still run.
     """
 
-    __slots__ = ("_listeners", "_match_all", "_hub")
+    __slots__ = ("_hub", "_listeners", "_match_all")
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
@@ -275,7 +276,7 @@ class ReadOnlyDict(dict[str, Any]):
     def _read_only(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("state attributes are read-only; write a new state instead")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only
 
 
 _NO_ATTRIBUTES = ReadOnlyDict()
@@ -328,7 +329,7 @@ class State(_StateFields):
 class StateMachine:
     """Holds the current State of every entity and fires ``state_changed`` on each real change."""
 
-    __slots__ = ("_states", "_by_domain", "_by_tenant", "_bus")
+    __slots__ = ("_bus", "_by_domain", "_by_tenant", "_states")
 
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
@@ -441,7 +442,7 @@ class StateMachine:
 class ServiceCall:
     """One call of a service: what to do, to which entities and devices, with which data, on whose behalf."""
 
-    __slots__ = ("domain", "service", "data", "entity_ids", "device_ids", "context")
+    __slots__ = ("context", "data", "device_ids", "domain", "entity_ids", "service")
 
     def __init__(
         self,
@@ -470,7 +471,7 @@ ServiceAuthorizer = Callable[[ServiceCall], None]
 class Service:
     """A registered service: its handler, the schema of its data, and a description for the API."""
 
-    __slots__ = ("handler", "schema", "is_coroutine", "description")
+    __slots__ = ("description", "handler", "is_coroutine", "schema")
 
     def __init__(self, handler: ServiceHandler, schema: vol.Schema | None, description: str) -> None:
         self.handler = handler
@@ -494,7 +495,7 @@ class ServiceRegistry:
     tenant and role are checked.
     """
 
-    __slots__ = ("_services", "_hub", "authorize")
+    __slots__ = ("_hub", "_services", "authorize")
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
@@ -580,7 +581,7 @@ class ServiceRegistry:
     @staticmethod
     def _validate(domain: str, service: str, schema: vol.Schema, data: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            return schema(data)  # type: ignore[no-any-return]
+            return schema(data)
         except vol.Invalid as err:
             raise ServiceValidationError(domain, service, invalid_fields(err)) from None
 
@@ -657,9 +658,7 @@ class Hub:
         task.add_done_callback(self._task_done)
         return task
 
-    def create_background_task(
-        self, coroutine: Coroutine[Any, Any, Any], name: str | None = None
-    ) -> asyncio.Task[Any]:
+    def create_background_task(self, coroutine: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
         """Start a long-lived task (a writer loop, a connection): kept and cancelled at stop, never waited for."""
         task = self.loop.create_task(coroutine, name=name)
         self._background_tasks.add(task)
@@ -712,4 +711,3 @@ class Hub:
         await asyncio.gather(*remaining, return_exceptions=True)
         self.phase = HubPhase.STOPPED
         self.stopped.set()
-

@@ -130,7 +130,9 @@ class DeviceRegistry:
             return existing
         if existing.tenant_id is not None:
             raise DeviceClaimConflict(f"serial {serial} of {manufacturer} is already claimed by another tenant")
-        return await self._save(replace(existing, tenant_id=tenant_id, claimed_at=now, name=name or existing.name), "claim")
+        return await self._save(
+            replace(existing, tenant_id=tenant_id, claimed_at=now, name=name or existing.name), "claim"
+        )
 
     async def release(self, device_id: str) -> Device | None:
         """The owner gives the device up: it is held again (still known, owned by nobody)."""

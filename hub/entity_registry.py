@@ -126,13 +126,17 @@ class EntityRegistry:
 
     # ---------------------------------------------------------------------------------------- internals
 
-    async def _get_or_create(self, entity: Entity, platform: str, unique_id: str, tenant_id: str | None) -> RegistryEntry:
+    async def _get_or_create(
+        self, entity: Entity, platform: str, unique_id: str, tenant_id: str | None
+    ) -> RegistryEntry:
         existing_id = self._by_unique_id.get((platform, unique_id))
         if existing_id is not None:
             entry = self._entries[existing_id]
             if entry.tenant_id == tenant_id and entry.device_id == entity.device_id:
                 return entry
-            entry = replace(entry, tenant_id=tenant_id, device_id=entity.device_id, config_entry_id=entity.config_entry_id)
+            entry = replace(
+                entry, tenant_id=tenant_id, device_id=entity.device_id, config_entry_id=entity.config_entry_id
+            )
         else:
             suggested = slugify(entity.name or unique_id)
             entry = RegistryEntry(

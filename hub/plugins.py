@@ -100,7 +100,9 @@ class PluginManager:
             raise TypeError(f"the integration hook of {plugin_name} returned {descriptor!r}, not an Integration")
         if descriptor.domain in self.integrations:
             self._pm.unregister(module)
-            raise ValueError(f"domain {descriptor.domain!r} is already provided by {self.integrations[descriptor.domain].module}")
+            raise ValueError(
+                f"domain {descriptor.domain!r} is already provided by {self.integrations[descriptor.domain].module}"
+            )
         descriptor = _with_module(descriptor, getattr(module, "__name__", plugin_name))
         self.integrations[descriptor.domain] = descriptor
         return descriptor

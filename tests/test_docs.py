@@ -14,11 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOOK_DOCS = (ROOT / "docs" / "plugin_hooks.md").read_text(encoding="utf-8")
 # "## integration()" -> {"integration": "integration()"}
 DOCUMENTED = {name: heading for heading, name in re.findall(r"^## ((\w+)\([^)]*\))$", HOOK_DOCS, re.MULTILINE)}
-HOOKS = sorted(
-    name
-    for name, value in vars(hookspecs).items()
-    if callable(value) and hasattr(value, "gatehouse_spec")
-)
+HOOKS = sorted(name for name, value in vars(hookspecs).items() if callable(value) and hasattr(value, "gatehouse_spec"))
 
 
 def test_hooks_were_found() -> None:

@@ -27,6 +27,7 @@ from hub.store.models import EventRow, StateRow
 _LOGGER = logging.getLogger(__name__)
 
 CHUNK_ROWS = 2000  # rows per executemany; the writer yields to the loop between chunks
+CONVERT_INTERVAL = 0.1  # seconds between turning queued events into rows, between commits
 PURGE_FIRST_DELAY = 3600.0
 PURGE_INTERVAL = 86400.0
 STOP_RETRY_SECONDS = 5.0  # how long stop() keeps retrying a refused final write before giving up
@@ -105,6 +106,7 @@ class Recorder:
         self._pending: list[Event[Any]] = []  # the listener appends here; only the writer takes from the front
         self._state_rows: list[dict[str, Any]] = []  # converted, not yet committed
         self._event_rows: list[dict[str, Any]] = []
+        self._in_flight = 0  # rows in the transaction being committed
         self._taken = 0  # events moved out of _pending since start
         self._committed = 0  # of those, how many are committed (or needed no row)
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -120,7 +122,7 @@ class Recorder:
     @property
     def queue_size(self) -> int:
         """Events and rows waiting to be committed."""
-        return len(self._pending) + len(self._state_rows) + len(self._event_rows)
+        return len(self._pending) + len(self._state_rows) + len(self._event_rows) + self._in_flight
 
     async def start(self) -> None:
         self._stopping = False
@@ -183,17 +185,21 @@ class Recorder:
         next_purge = loop.time() + PURGE_FIRST_DELAY
         next_commit = loop.time() + self.commit_interval
         while not self._stopping:
-            delay = next_commit - loop.time()
-            if delay > 0 and not self._wake.is_set():
+            now = loop.time()
+            if now < next_commit and not self._wake.is_set():
+                # Between commits, turn events into rows early: the hub's heap then holds small rows the garbage
+                # collector does not track, not a second's worth of events and the old states they reference.
+                await self._convert_queued()
                 try:
-                    async with asyncio.timeout(delay):
+                    async with asyncio.timeout(min(next_commit - loop.time(), CONVERT_INTERVAL)):
                         await self._wake.wait()
                 except TimeoutError:
                     pass
+                continue
             self._wake.clear()
             if self._stopping:
                 return
-            next_commit = loop.time() + self.commit_interval
+            next_commit = now + self.commit_interval
             try:
                 await self._write()
             except Exception as err:
@@ -205,18 +211,35 @@ class Recorder:
                 except Exception:
                     _LOGGER.exception("Recorder purge failed; next try in a day")
 
+    async def _convert_queued(self, target: int | None = None) -> None:
+        """Convert queued events (up to sequence number ``target``) in chunks, yielding to the loop between them."""
+        if target is None:
+            target = self._taken + len(self._pending)
+        while self._taken < target:
+            self._convert(min(CHUNK_ROWS, target - self._taken))
+            await asyncio.sleep(0)
+
     async def _write(self) -> None:
         async with self._lock:
             target = self._taken + len(self._pending)
-            while self._taken < target:
-                self._convert(min(CHUNK_ROWS, target - self._taken))
-                await asyncio.sleep(0)  # let the hub breathe between chunks
-            if self._state_rows or self._event_rows:
-                await self._commit_rows()
+            await self._convert_queued(target)
+            states, events = self._state_rows, self._event_rows
+            if states or events:
+                self._state_rows, self._event_rows = [], []  # events converted meanwhile go to the next commit
+                self._in_flight = len(states) + len(events)
+                try:
+                    await self._commit_rows(states, events)
+                except BaseException:
+                    # Not committed: back to the front of the queue (``states``/``events`` hold what is left).
+                    self._state_rows[:0] = states
+                    self._event_rows[:0] = events
+                    raise
+                finally:
+                    self._in_flight = 0
                 if self._failing:
                     self._failing = False
                     _LOGGER.warning("Recorder writes to the database again")
-            self._committed = target
+            self._committed = max(self._committed, target)
             self._release_waiters()
 
     def _convert(self, count: int) -> None:
@@ -260,30 +283,32 @@ class Recorder:
                 }
             )
 
-    async def _commit_rows(self) -> None:
-        states, events = self._state_rows, self._event_rows
+    async def _commit_rows(self, states: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        """Insert both lists in one transaction; on failure they keep the rows that are not committed."""
+        pending = self._pending
         try:
             async with self.database.engine.begin() as connection:
-                for start in range(0, len(states), CHUNK_ROWS):
-                    await connection.execute(self._insert_states, states[start : start + CHUNK_ROWS])
-                for start in range(0, len(events), CHUNK_ROWS):
-                    await connection.execute(self._insert_events, events[start : start + CHUNK_ROWS])
+                for statement, rows in ((self._insert_states, states), (self._insert_events, events)):
+                    for start in range(0, len(rows), CHUNK_ROWS):
+                        await connection.execute(statement, rows[start : start + CHUNK_ROWS])
+                        if pending:  # keep converting while the database works: the queue stays short
+                            self._convert(min(CHUNK_ROWS, len(pending)))
         except DBAPIError as err:
             if not _refused_as_invalid(err):
                 raise
             # One invalid row (too long for PostgreSQL, say) must not block every row behind it forever.
-            await self._commit_isolating_invalid_rows()
+            await self._commit_isolating_invalid_rows(states, events)
             return
-        self._state_rows, self._event_rows = [], []
         self.written.states += len(states)
         self.written.events += len(events)
         self.written.commits += 1
+        states.clear()
+        events.clear()
 
-    async def _commit_isolating_invalid_rows(self) -> None:
+    async def _commit_isolating_invalid_rows(self, states: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         """Commit the rows in halves, recursively, and drop only those the database refuses one by one."""
-        for name, statement in (("_state_rows", self._insert_states), ("_event_rows", self._insert_events)):
-            rows: list[dict[str, Any]] = getattr(self, name)
-            todo = [rows] if rows else []
+        for rows, statement in ((states, self._insert_states), (events, self._insert_events)):
+            todo = [list(rows)] if rows else []
             while todo:
                 piece = todo.pop()
                 try:
@@ -291,7 +316,7 @@ class Recorder:
                         await connection.execute(statement, piece)
                 except DBAPIError as err:
                     if not _refused_as_invalid(err):
-                        setattr(self, name, [row for rows in (*todo, piece) for row in rows])
+                        rows[:] = [row for remaining in (*todo, piece) for row in remaining]
                         raise
                     if len(piece) > 1:
                         todo += [piece[len(piece) // 2 :], piece[: len(piece) // 2]]
@@ -300,13 +325,13 @@ class Recorder:
                         _LOGGER.error("Recorder dropped a row the database refuses: %s (%s)", piece[0], err.orig)
                     continue
                 except BaseException:
-                    setattr(self, name, [row for rows in (*todo, piece) for row in rows])
+                    rows[:] = [row for remaining in (*todo, piece) for row in remaining]
                     raise
-                if name == "_state_rows":
+                if rows is states:
                     self.written.states += len(piece)
                 else:
                     self.written.events += len(piece)
-            setattr(self, name, [])
+            rows.clear()
         self.written.commits += 1
 
     def _release_waiters(self) -> None:

@@ -26,9 +26,11 @@ import pytest
 from hub.bootstrap import start_hub
 from hub.core import Hub
 from hub.tenants import Tenant
-from hub.testing.database import database, database_url, postgres_cluster  # noqa: F401
 
 __all__ = ["HubFactory", "free_port", "wait_for"]
+
+# SQLite and throwaway-PostgreSQL fixtures: database, database_url, postgres_cluster.
+pytest_plugins = ["hub.testing.database"]
 
 
 def free_port() -> int:

@@ -65,6 +65,7 @@ async def async_setup(hub: Hub, config: Mapping[str, Any]) -> None:
 
 
 async def async_setup_entry(hub: Hub, entry: ConfigEntry) -> None:
+    """Devices claimed and connected, their entities, health checks, the simulation's tick and the service."""
     tenant_id = entry.tenant_id or (await hub.tenants.ensure(DEFAULT_TENANT, DEFAULT_TENANT_NAME)).id
     interval: float = entry.data[CONF_INTERVAL]
     devices = await async_register_devices(hub, entry, tenant_id)
@@ -84,7 +85,9 @@ async def async_setup_entry(hub: Hub, entry: ConfigEntry) -> None:
         entry.on_unload(partial(hub.health.untrack, spec.health_key))
     entry.on_unload(hub.scheduler.every(interval, simulation.tick, f"demo simulation {entry.entry_id}"))
     async_register_services(hub)
-    _LOGGER.info("Demo site up for tenant %s: %d devices, a tick every %g s", tenant_id, len(devices), interval)
+    tenant = hub.tenants.get(tenant_id)
+    owner = tenant.code if tenant else tenant_id
+    _LOGGER.info("%s up for tenant %s: %d devices, a tick every %g s", entry.title, owner, len(devices), interval)
 
 
 async def async_unload_entry(hub: Hub, entry: ConfigEntry) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+
 import pytest
 import voluptuous as vol
 
@@ -118,7 +119,9 @@ async def test_a_device_not_ready_is_retried_with_back_off(hub_with_flaky: Hub, 
     assert (entry.state, entry.retry_delay, entry.reason) == (EntryState.LOADED, None, None)
 
 
-async def test_a_scheduled_retry_really_runs(hub_with_flaky: Hub, flaky: FlakyDoor, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_scheduled_retry_really_runs(
+    hub_with_flaky: Hub, flaky: FlakyDoor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("hub.config_entries.ENTRY_RETRY_DELAYS", (0.01,))
     flaky.outcomes = [ConfigEntryNotReady("booting"), ConfigEntryNotReady("still booting")]
 
@@ -192,4 +195,3 @@ async def test_an_entry_whose_integration_is_gone_is_marked_not_crashed(
     second = await hub_factory(config_dir=config_dir)  # the plugin was uninstalled
 
     assert second.config_entries.get(entry.entry_id).state is EntryState.INTEGRATION_MISSING  # type: ignore[union-attr]
-

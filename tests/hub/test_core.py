@@ -316,7 +316,7 @@ async def test_a_missing_required_field_is_named(core: Hub) -> None:
 
 
 async def test_unknown_service(core: Hub) -> None:
-    with pytest.raises(ServiceNotFound, match="lock.open"):
+    with pytest.raises(ServiceNotFound, match=r"lock\.open"):
         await core.services.call("lock", "open")
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from hub.hookspecs import hookimpl
-from hub.integration import Integration
 from hub.plugins import ENTRY_POINT_GROUP, PluginManager
 
 

@@ -142,5 +142,5 @@ async def test_an_unavailable_entity_says_so(hub, tenant) -> None:  # type: igno
 
 
 async def test_writing_state_before_adding_is_an_error() -> None:
-    with pytest.raises(RuntimeError, match="hub.entities.add"):
+    with pytest.raises(RuntimeError, match=r"hub\.entities\.add"):
         DoorLock("X").write_state()

@@ -1,7 +1,9 @@
 """Retry delays that grow after each failure: shared by config-entry set-up and device health.
 
-``Backoff((10, 20, 40, 80, 160), cap=300, max_failures=5)`` gives 10, 20, 40, 80, 160 s, then None: automatic
-retries stop after 5 failures until ``reset()`` (a manual reconnect or a configuration change).
+Device health uses ``Backoff((10, 20, 40, 80, 160), cap=300, max_failures=6)``: after the first failure it waits
+10, 20, 40, 80, 160 s between the five retries, and when the fifth retry fails ``failed()`` returns None, so
+automatic retries stop until ``reset()`` (a manual reconnect or a configuration change). Config entries use
+``Backoff((5, 10, 20, 40, 80), cap=80)``: no limit, every 80 s after the table.
 """
 
 from __future__ import annotations

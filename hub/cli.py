@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -83,6 +84,9 @@ async def _serve(config_dir: Path) -> int:
 
     config_dir.mkdir(parents=True, exist_ok=True)
     hub = await start_hub(config_dir)
+    # What start-up built lives as long as the hub: keep it out of every later full garbage collection,
+    # which otherwise stalls the loop scanning it (the recorder bench showed 250+ ms pauses).
+    gc.freeze()
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):

@@ -85,6 +85,10 @@ def to_json(value: Any) -> str:
             return _ENCODE({"unserialisable": str(value)})
 
 
+class RecorderError(Exception):
+    """The recorder stopped with rows it could not commit (a commit barrier cannot be honoured)."""
+
+
 @dataclass(slots=True)
 class RecorderCounters:
     """What the recorder has done since it started (for health and metrics)."""
@@ -127,7 +131,7 @@ class Recorder:
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._lock = asyncio.Lock()  # one write (or purge) at a time
         self._wake = asyncio.Event()
-        self._unsubscribe: Any = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._failing = False
@@ -176,6 +180,9 @@ class Recorder:
         """Return once everything queued before this call is committed (wakes the writer: group commit)."""
         target = self._taken + len(self._pending)
         if self._committed >= target:
+            return
+        if self._task is None:  # no writer running (not started, or stopped): write now, or raise
+            await self._write()
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((target, future))
@@ -387,7 +394,3 @@ def _refused_as_invalid(err: DBAPIError) -> bool:
         return True
     sqlstate = getattr(err.orig, "sqlstate", None) or ""
     return sqlstate[:2] in ("22", "23")
-
-
-class RecorderError(Exception):
-    """The recorder stopped with rows it could not commit (a commit barrier cannot be honoured)."""

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from hub.core import Context, Hub, State
+from hub.store import recorder as recorder_module
 from hub.store.database import Database
 from hub.store.models import EventRow, StateRow
-from hub.store.recorder import Recorder
+from hub.store.recorder import Recorder, RecorderError
 from hub.testing.database import count_rows, database_outage
 
 
@@ -219,3 +220,65 @@ async def test_a_row_the_database_refuses_does_not_block_the_others(recorder: Re
     assert await count_rows(database, "events") == 10
     assert recorder.written.dropped == 1
     assert recorder.queue_size == 0
+
+
+async def test_stop_during_an_outage_waits_for_the_database_and_loses_nothing(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recorder_module, "STOP_RETRY_SECONDS", 10.0)
+    database = Database(_outage_url(database_url))
+    await database.start()
+    hub = Hub(tmp_path)
+    recorder = Recorder(hub, database, commit_interval=0.05)
+    await recorder.start()
+    try:
+        async with database_outage(database_url):
+            for index in range(200):
+                hub.states.set(f"sensor.s{index}", "on")
+            stopping = asyncio.ensure_future(recorder.stop())  # SIGTERM while the database is down
+            await asyncio.sleep(0.5)
+            assert not stopping.done()
+        await asyncio.wait_for(stopping, timeout=10)
+        assert await count_rows(database, "states") == 200
+    finally:
+        await hub.stop()
+        await database.close()
+
+
+async def test_a_barrier_fails_when_the_recorder_stops_without_committing(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recorder_module, "STOP_RETRY_SECONDS", 0.3)
+    database = Database(_outage_url(database_url))
+    await database.start()
+    hub = Hub(tmp_path)
+    recorder = Recorder(hub, database, commit_interval=0.05)
+    await recorder.start()
+    try:
+        async with database_outage(database_url):
+            hub.bus.fire("attendance_log", {"user": 42})
+            barrier = asyncio.ensure_future(recorder.commit_barrier())
+            await recorder.stop()
+            # The device must not be acknowledged: its data was never committed.
+            with pytest.raises(RecorderError):
+                await barrier
+            assert recorder.queue_size == 1
+    finally:
+        await hub.stop()
+        await database.close()
+
+
+async def test_the_writer_purges_by_itself(tmp_path: Path, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recorder_module, "PURGE_FIRST_DELAY", 0.0)
+    old = time.time() - 30 * 86400
+    async with database.engine.begin() as connection:
+        await connection.execute(insert(EventRow), [{"event_type": "old", "data": "{}", "time_fired": old}])
+    hub = Hub(tmp_path)
+    recorder = Recorder(hub, database, commit_interval=0.05, keep_days=10)
+    await recorder.start()
+    deadline = time.monotonic() + 5
+    while await count_rows(database, "events") and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert await count_rows(database, "events") == 0
+    await recorder.stop()
+    await hub.stop()

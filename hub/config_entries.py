@@ -20,7 +20,7 @@ import voluptuous as vol
 from sqlalchemy import delete, select
 
 from hub.backoff import Backoff
-from hub.core import EventType, Hub
+from hub.core import EventType, Hub, await_maybe
 from hub.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady, HubError
 from hub.ids import new_id
 from hub.integration import Integration
@@ -309,9 +309,7 @@ class ConfigEntries:
         callbacks, entry._on_unload = entry._on_unload, []
         for callback in reversed(callbacks):
             try:
-                result = callback()
-                if asyncio.iscoroutine(result):
-                    await result
+                await await_maybe(callback())
             except Exception:
                 _LOGGER.exception("Unload callback of config entry %s failed", entry.entry_id)
 

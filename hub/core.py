@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
 import logging
 import os
 import re
@@ -77,6 +78,13 @@ def valid_entity_id(entity_id: str) -> bool:
 def split_entity_id(entity_id: str) -> tuple[str, str]:
     domain, _, object_id = entity_id.partition(".")
     return domain, object_id
+
+
+async def await_maybe(result: Awaitable[_T] | _T) -> _T:
+    """A callback may return a value or an awaitable (Datasette's ``await_me_maybe``): the value either way."""
+    if inspect.isawaitable(result):
+        return await result
+    return result
 
 
 # --------------------------------------------------------------------------------------------------- context
@@ -588,9 +596,7 @@ class ServiceRegistry:
     @staticmethod
     async def _run_logged(handler: Service, call: ServiceCall) -> None:
         try:
-            result = handler.handler(call)
-            if asyncio.iscoroutine(result):
-                await result
+            await await_maybe(handler.handler(call))
         except Exception:
             _LOGGER.exception("Service %s.%s failed", call.domain, call.service)
 
@@ -699,9 +705,7 @@ class Hub:
         self.bus.fire(EVENT_HUB_STOP)
         for callback in reversed(self._stop_callbacks):
             try:
-                result = callback()
-                if asyncio.iscoroutine(result):
-                    await result
+                await await_maybe(callback())
             except Exception:
                 _LOGGER.exception("Error while stopping %r", callback)
         current = asyncio.current_task()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -53,6 +53,22 @@ class Device:
         return {**asdict(self), "status": str(self.status)}
 
 
+_FIELDS = tuple(field.name for field in fields(Device))
+
+
+def _new_device(manufacturer: str, serial: str, name: str | None, status: DeviceStatus, **values: Any) -> Device:
+    """A device seen for the first time, named after its identity unless a name is given."""
+    return Device(
+        id=new_id(),
+        manufacturer=manufacturer,
+        serial_number=serial,
+        name=name or f"{manufacturer} {serial}",
+        status=status,
+        created_at=time.time(),
+        **values,
+    )
+
+
 def _normalise_serial(serial_number: str) -> str:
     serial = serial_number.strip()
     if not serial:
@@ -72,22 +88,8 @@ class DeviceRegistry:
         async with self._hub.database.session() as session:
             rows = (await session.scalars(select(DeviceRow))).all()
         for row in rows:
-            self._remember(
-                Device(
-                    id=row.id,
-                    manufacturer=row.manufacturer,
-                    serial_number=row.serial_number,
-                    name=row.name,
-                    status=DeviceStatus(row.status),
-                    tenant_id=row.tenant_id,
-                    model=row.model,
-                    sw_version=row.sw_version,
-                    config_entry_id=row.config_entry_id,
-                    claimed_at=row.claimed_at,
-                    last_seen=row.last_seen,
-                    created_at=row.created_at,
-                )
-            )
+            values = {name: getattr(row, name) for name in _FIELDS}
+            self._remember(Device(**{**values, "status": DeviceStatus(row.status)}))
 
     # ------------------------------------------------------------------------------------------ queries
 
@@ -115,16 +117,7 @@ class DeviceRegistry:
         existing = self.get_by_serial(manufacturer, serial)
         now = time.time()
         if existing is None:
-            device = Device(
-                id=new_id(),
-                manufacturer=manufacturer,
-                serial_number=serial,
-                name=name or f"{manufacturer} {serial}",
-                status=DeviceStatus.PENDING,
-                tenant_id=tenant_id,
-                claimed_at=now,
-                created_at=now,
-            )
+            device = _new_device(manufacturer, serial, name, DeviceStatus.PENDING, tenant_id=tenant_id, claimed_at=now)
             return await self._save(device, "create")
         if existing.tenant_id == tenant_id:
             return existing
@@ -159,17 +152,15 @@ class DeviceRegistry:
         existing = self.get_by_serial(manufacturer, serial)
         now = time.time()
         if existing is None:
-            device = Device(
-                id=new_id(),
-                manufacturer=manufacturer,
-                serial_number=serial,
-                name=name or f"{manufacturer} {serial}",
-                status=DeviceStatus.ACTIVE,
+            device = _new_device(
+                manufacturer,
+                serial,
+                name,
+                DeviceStatus.ACTIVE,
                 model=model,
                 sw_version=sw_version,
                 config_entry_id=config_entry_id,
                 last_seen=now,
-                created_at=now,
             )
             return await self._save(device, "create")
         device = replace(
@@ -211,22 +202,7 @@ class DeviceRegistry:
     async def _save(self, device: Device, action: str) -> Device:
         old = self._devices.get(device.id)
         async with self._hub.database.session() as session:
-            await session.merge(
-                DeviceRow(
-                    id=device.id,
-                    manufacturer=device.manufacturer,
-                    serial_number=device.serial_number,
-                    name=device.name,
-                    model=device.model,
-                    sw_version=device.sw_version,
-                    status=str(device.status),
-                    tenant_id=device.tenant_id,
-                    config_entry_id=device.config_entry_id,
-                    claimed_at=device.claimed_at,
-                    last_seen=device.last_seen,
-                    created_at=device.created_at,
-                )
-            )
+            await session.merge(DeviceRow(**{**asdict(device), "status": str(device.status)}))
             await session.commit()
         self._remember(device)
         self._announce(action, device, old.tenant_id if old else None)

@@ -7,7 +7,7 @@ device's entities follow it when a tenant claims or releases it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
@@ -49,19 +49,7 @@ class EntityRegistry:
         async with self._hub.database.session() as session:
             rows = (await session.scalars(select(EntityRow))).all()
         for row in rows:
-            self._remember(
-                RegistryEntry(
-                    row.entity_id,
-                    row.platform,
-                    row.unique_id,
-                    row.name,
-                    row.device_id,
-                    row.config_entry_id,
-                    row.tenant_id,
-                    row.disabled,
-                    row.created_at,
-                )
-            )
+            self._remember(RegistryEntry(**{field.name: getattr(row, field.name) for field in fields(RegistryEntry)}))
 
     def get(self, entity_id: str) -> RegistryEntry | None:
         return self._entries.get(entity_id)
@@ -163,19 +151,7 @@ class EntityRegistry:
 
     async def _save(self, entry: RegistryEntry) -> None:
         async with self._hub.database.session() as session:
-            await session.merge(
-                EntityRow(
-                    entity_id=entry.entity_id,
-                    platform=entry.platform,
-                    unique_id=entry.unique_id,
-                    name=entry.name,
-                    device_id=entry.device_id,
-                    config_entry_id=entry.config_entry_id,
-                    tenant_id=entry.tenant_id,
-                    disabled=entry.disabled,
-                    created_at=entry.created_at,
-                )
-            )
+            await session.merge(EntityRow(**asdict(entry)))
             await session.commit()
         self._remember(entry)
 

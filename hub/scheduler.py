@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
-from hub.core import Hub
+from hub.core import Hub, await_maybe
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,9 +65,7 @@ class Scheduler:
 
     async def _run(self, name: str, job: Job) -> None:
         try:
-            result = job()
-            if asyncio.iscoroutine(result):
-                await result
+            await await_maybe(job())
         except Exception:
             _LOGGER.exception("Scheduled job %s failed", name)
 

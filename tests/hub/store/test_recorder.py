@@ -171,43 +171,29 @@ async def test_purge_deletes_only_rows_older_than_keep_days(recorder: Recorder, 
     assert await recorder.purge(keep_days=0) == 2
 
 
-def _outage_url(database_url: str) -> str:
-    # SQLite writers wait for a lock up to their busy timeout; keep it short so the outage shows quickly.
-    return f"{database_url}?timeout=0.2" if database_url.startswith("sqlite") else database_url
-
-
 async def test_rows_survive_an_unreachable_database_and_are_written_when_it_returns(
-    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+    outage_recorder: Recorder, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    database = Database(_outage_url(database_url))
-    await database.start()
-    hub = Hub(tmp_path)
-    recorder = Recorder(hub, database, commit_interval=0.05)
-    await recorder.start()
-    try:
-        async with database_outage(database_url):
-            for index in range(300):
-                hub.states.set(f"sensor.s{index}", "on")
-            hub.bus.fire("badge_read", {"badge": 7})
-            with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises for "cannot write"
-                await recorder.flush()
-            await asyncio.sleep(0.5)  # several writer cycles fail
-            assert recorder.written.failures >= 2
-            assert recorder.queue_size == 301
-            barrier = asyncio.ensure_future(recorder.commit_barrier())
-            await asyncio.sleep(0.1)
-            assert not barrier.done()
-        await asyncio.wait_for(barrier, timeout=10)  # the writer retries by itself once the database is back
-        assert recorder.queue_size == 0
-        assert recorder.written.states == 300
-        assert await count_rows(database, "states") == 300
-        assert await count_rows(database, "events") == 1
-        failure_logs = [r for r in caplog.records if r.name == "hub.store.recorder" and "cannot write" in r.message]
-        assert len(failure_logs) == 1  # logged once, not once per retry
-    finally:
-        await recorder.stop()
-        await hub.stop()
-        await database.close()
+    recorder, hub = outage_recorder, outage_recorder.hub
+    async with database_outage(database_url):
+        for index in range(300):
+            hub.states.set(f"sensor.s{index}", "on")
+        hub.bus.fire("badge_read", {"badge": 7})
+        with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises for "cannot write"
+            await recorder.flush()
+        await asyncio.sleep(0.5)  # several writer cycles fail
+        assert recorder.written.failures >= 2
+        assert recorder.queue_size == 301
+        barrier = asyncio.ensure_future(recorder.commit_barrier())
+        await asyncio.sleep(0.1)
+        assert not barrier.done()
+    await asyncio.wait_for(barrier, timeout=10)  # the writer retries by itself once the database is back
+    assert recorder.queue_size == 0
+    assert recorder.written.states == 300
+    assert await count_rows(recorder.database, "states") == 300
+    assert await count_rows(recorder.database, "events") == 1
+    failure_logs = [r for r in caplog.records if r.name == "hub.store.recorder" and "cannot write" in r.message]
+    assert len(failure_logs) == 1  # logged once, not once per retry
 
 
 async def test_a_row_the_database_refuses_does_not_block_the_others(recorder: Recorder, database: Database) -> None:
@@ -223,49 +209,33 @@ async def test_a_row_the_database_refuses_does_not_block_the_others(recorder: Re
 
 
 async def test_stop_during_an_outage_waits_for_the_database_and_loses_nothing(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    outage_recorder: Recorder, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(recorder_module, "STOP_RETRY_SECONDS", 10.0)
-    database = Database(_outage_url(database_url))
-    await database.start()
-    hub = Hub(tmp_path)
-    recorder = Recorder(hub, database, commit_interval=0.05)
-    await recorder.start()
-    try:
-        async with database_outage(database_url):
-            for index in range(200):
-                hub.states.set(f"sensor.s{index}", "on")
-            stopping = asyncio.ensure_future(recorder.stop())  # SIGTERM while the database is down
-            await asyncio.sleep(0.5)
-            assert not stopping.done()
-        await asyncio.wait_for(stopping, timeout=10)
-        assert await count_rows(database, "states") == 200
-    finally:
-        await hub.stop()
-        await database.close()
+    recorder = outage_recorder
+    async with database_outage(database_url):
+        for index in range(200):
+            recorder.hub.states.set(f"sensor.s{index}", "on")
+        stopping = asyncio.ensure_future(recorder.stop())  # SIGTERM while the database is down
+        await asyncio.sleep(0.5)
+        assert not stopping.done()
+    await asyncio.wait_for(stopping, timeout=10)
+    assert await count_rows(recorder.database, "states") == 200
 
 
 async def test_a_barrier_fails_when_the_recorder_stops_without_committing(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    outage_recorder: Recorder, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(recorder_module, "STOP_RETRY_SECONDS", 0.3)
-    database = Database(_outage_url(database_url))
-    await database.start()
-    hub = Hub(tmp_path)
-    recorder = Recorder(hub, database, commit_interval=0.05)
-    await recorder.start()
-    try:
-        async with database_outage(database_url):
-            hub.bus.fire("attendance_log", {"user": 42})
-            barrier = asyncio.ensure_future(recorder.commit_barrier())
-            await recorder.stop()
-            # The device must not be acknowledged: its data was never committed.
-            with pytest.raises(RecorderError):
-                await barrier
-            assert recorder.queue_size == 1
-    finally:
-        await hub.stop()
-        await database.close()
+    recorder = outage_recorder
+    async with database_outage(database_url):
+        recorder.hub.bus.fire("attendance_log", {"user": 42})
+        barrier = asyncio.ensure_future(recorder.commit_barrier())
+        await recorder.stop()
+        # The device must not be acknowledged: its data was never committed.
+        with pytest.raises(RecorderError):
+            await barrier
+        assert recorder.queue_size == 1
 
 
 async def test_the_writer_purges_by_itself(tmp_path: Path, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from hub.auth.scope import authorize_service_call
 from hub.config import load_configuration, validate_configuration
 from hub.config_entries import ConfigEntries
 from hub.core import Hub
@@ -62,6 +64,7 @@ async def start_hub(
 
     hub = Hub(config_dir, config)
     hub.plugins = plugin_manager
+    hub.services.authorize = partial(authorize_service_call, hub)
     hub.scheduler = Scheduler(hub, (config.get("gatehouse") or {}).get("time_zone", "UTC"))
     try:
         await _start_parts(hub, database_url, http=http)

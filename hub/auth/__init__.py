@@ -1,0 +1,1 @@
+"""Tenants' users, roles, tokens, API keys and the audit log; ``scope`` decides what a caller may see."""

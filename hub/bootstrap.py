@@ -1,9 +1,9 @@
 """Puts a hub together from a configuration directory, in order, and takes it apart in reverse.
 
-Start: configuration, plugins, database (migrated), recorder, registries, health, integrations set up from
-configuration.yaml, stored config entries, HTTP. Each part registers its stop callback as it starts, so
-``hub.stop()`` undoes them last-in first-out: HTTP closes first, the recorder's final flush runs before the
-database closes, and nothing acknowledged is lost.
+Start: configuration, plugins, database (migrated), recorder, tenants, users and tokens (auth), registries,
+health, integrations set up from configuration.yaml, stored config entries, HTTP. Each part registers its stop
+callback as it starts, so ``hub.stop()`` undoes them last-in first-out: HTTP closes first, the recorder's final
+flush runs before the database closes, and nothing acknowledged is lost.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from hub.auth.manager import AuthManager
 from hub.auth.scope import authorize_service_call
 from hub.config import load_configuration, validate_configuration
 from hub.config_entries import ConfigEntries
@@ -32,7 +33,7 @@ from hub.tenants import TenantRegistry
 
 _LOGGER = logging.getLogger(__name__)
 
-CORE_SECTIONS = frozenset({"gatehouse", "http", "recorder", "logger"})
+CORE_SECTIONS = frozenset({"gatehouse", "http", "recorder", "auth", "logger"})
 
 
 async def start_hub(
@@ -102,6 +103,9 @@ async def _start_parts(hub: Hub, database_url: str | None, *, http: bool) -> Non
 
     hub.tenants = TenantRegistry(database)
     await hub.tenants.load()
+    hub.auth = AuthManager(hub, database, hub.config.get("auth") or {})
+    await hub.auth.load()
+    hub.on_stop(hub.auth.stop)
     hub.devices = DeviceRegistry(hub)
     await hub.devices.load()
     hub.entities = EntityRegistry(hub)

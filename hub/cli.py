@@ -3,6 +3,9 @@
 gatehouse run [--config DIR]                 start the hub; SIGINT/SIGTERM stop it cleanly
 gatehouse check-config [--config DIR]        print every configuration problem, exit 1 if any
 gatehouse db upgrade [--config DIR]          apply database migrations
+gatehouse tenant create CODE [--name NAME]   add a tenant; gatehouse tenant list
+gatehouse user create USERNAME [--tenant CODE] [--role ROLE] [--platform-admin] [--name NAME] [--password-stdin]
+gatehouse user list                          every user, their tenant and role
 gatehouse scaffold integration NAME [--dest DIR]
 """
 
@@ -14,10 +17,15 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub.plugins import PluginManager
+
+if TYPE_CHECKING:
+    from hub.core import Hub
 
 _LOGGER = logging.getLogger("gatehouse")
 
@@ -43,6 +51,8 @@ def build_parser(plugins: PluginManager | None = None) -> argparse.ArgumentParse
     _config_option(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
 
+    _add_account_commands(commands)
+
     scaffold = commands.add_parser("scaffold", help="write a skeleton to start from")
     scaffold_commands = scaffold.add_subparsers(dest="scaffold_kind", required=True, metavar="KIND")
     integration = scaffold_commands.add_parser("integration", help="a pip-installable integration with its tests")
@@ -53,6 +63,38 @@ def build_parser(plugins: PluginManager | None = None) -> argparse.ArgumentParse
     if plugins is not None:
         plugins.hook.cli_commands(subparsers=commands)
     return parser
+
+
+def _add_account_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tenant = commands.add_parser("tenant", help="tenants: the companies or sites that own devices")
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True, metavar="ACTION")
+    tenant_create = tenant_commands.add_parser("create", help="add a tenant")
+    tenant_create.add_argument("code", help="short unique name: lower-case letters, digits, '-' or '_'")
+    tenant_create.add_argument("--name", help="display name (default: the code)")
+    _config_option(tenant_create)
+    tenant_create.set_defaults(func=_tenant_create)
+    tenant_list = tenant_commands.add_parser("list", help="list the tenants")
+    _config_option(tenant_list)
+    tenant_list.set_defaults(func=_tenant_list)
+
+    user = commands.add_parser("user", help="users who sign in to the dashboard and the API")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    user_create = user_commands.add_parser("create", help="add a user (asks for the password twice)")
+    user_create.add_argument("username", help="3-64 characters: letters, digits, '.', '_', '@', '-'")
+    user_create.add_argument("--tenant", metavar="CODE", help="the tenant the user belongs to")
+    user_create.add_argument(
+        "--role",
+        choices=["viewer", "operator", "admin", "owner"],
+        help="role in the tenant (default: viewer; owner for a platform administrator)",
+    )
+    user_create.add_argument("--platform-admin", action="store_true", help="may see and manage every tenant")
+    user_create.add_argument("--name", help="display name (default: the username)")
+    user_create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _config_option(user_create)
+    user_create.set_defaults(func=_user_create)
+    user_list = user_commands.add_parser("list", help="list the users")
+    _config_option(user_list)
+    user_list.set_defaults(func=_user_list)
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +136,14 @@ async def _serve(config_dir: Path) -> int:
     http = getattr(hub, "http", None)
     if http is not None:
         _LOGGER.info("Gatehouse is running: dashboard on %s", http.url)
+    if not hub.auth.has_users:
+        onboarding = f"{http.url}/onboarding" if http is not None else "the dashboard's /onboarding page"
+        _LOGGER.warning(
+            "No users yet: create the first administrator with `gatehouse user create admin --platform-admin "
+            "--config %s`, or open %s",
+            config_dir,
+            onboarding,
+        )
     await stop_requested.wait()
     _LOGGER.info("Stopping: flushing pending writes")
     await hub.stop()
@@ -117,15 +167,158 @@ def _check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_upgrade(args: argparse.Namespace) -> int:
+def _database_url(config_dir: Path) -> str:
     from hub.config import load_configuration
-    from hub.store.database import default_url, upgrade
+    from hub.store.database import default_url
 
-    config = load_configuration(args.config)
-    url = (config.get("recorder") or {}).get("db_url") or default_url(args.config)
-    applied = asyncio.run(upgrade(url))
+    config = load_configuration(config_dir)
+    return str((config.get("recorder") or {}).get("db_url") or default_url(config_dir))
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from hub.store.database import upgrade
+
+    applied = asyncio.run(upgrade(_database_url(args.config)))
     print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "database is up to date")
     return 0
+
+
+@asynccontextmanager
+async def _accounts(config_dir: Path) -> AsyncIterator[Hub]:
+    """A bare hub with only the database (migrated), the tenants and auth: what account commands need."""
+    from hub.auth.manager import AuthManager
+    from hub.core import Hub
+    from hub.store.database import Database
+    from hub.tenants import TenantRegistry
+
+    hub = Hub(config_dir)
+    database = Database(_database_url(config_dir))
+    await database.start()
+    try:
+        hub.database = database
+        hub.tenants = TenantRegistry(database)
+        await hub.tenants.load()
+        hub.auth = AuthManager(hub, database)
+        await hub.auth.load()
+        hub.on_stop(hub.auth.stop)
+        yield hub
+    finally:
+        await hub.stop()
+        await database.close()
+
+
+def _tenant_create(args: argparse.Namespace) -> int:
+    from hub.tenants import TenantCodeTaken
+
+    async def create() -> int:
+        async with _accounts(args.config) as hub:
+            try:
+                tenant = await hub.tenants.create(args.code, args.name)
+            except (ValueError, TenantCodeTaken) as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 1
+            await hub.auth.audit.record(
+                None, "tenant.create", target=tenant.code, tenant_id=tenant.id, details={"via": "cli"}
+            )
+        print(f"created tenant {tenant.code} ({tenant.name}), id {tenant.id}")
+        return 0
+
+    return asyncio.run(create())
+
+
+def _tenant_list(args: argparse.Namespace) -> int:
+    async def show() -> int:
+        async with _accounts(args.config) as hub:
+            rows = [(t.code, t.name, str(len(hub.auth.users(t.id))), t.id) for t in hub.tenants.all()]
+        _print_table(("CODE", "NAME", "USERS", "ID"), rows)
+        return 0
+
+    return asyncio.run(show())
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    """The new password from standard input, or typed twice at a terminal; None (with a message) if unusable."""
+    import getpass
+
+    from hub.auth.passwords import MIN_PASSWORD_LENGTH
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("error: the two passwords differ", file=sys.stderr)
+            return None
+    else:
+        print("error: standard input is not a terminal: pass the password with --password-stdin", file=sys.stderr)
+        return None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(f"error: the password must have at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
+        return None
+    return password
+
+
+def _user_create(args: argparse.Namespace) -> int:
+    from hub.auth.errors import InvalidUserInput, UsernameTaken
+
+    if args.tenant is None and not args.platform_admin:
+        print("error: give the user's tenant with --tenant CODE, or make them --platform-admin", file=sys.stderr)
+        return 1
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return 1
+    role = args.role or ("owner" if args.platform_admin else "viewer")
+
+    async def create() -> int:
+        async with _accounts(args.config) as hub:
+            tenant = hub.tenants.get_by_code(args.tenant) if args.tenant is not None else None
+            if args.tenant is not None and tenant is None:
+                print(f"error: no tenant with code {args.tenant!r} (see `gatehouse tenant list`)", file=sys.stderr)
+                return 1
+            tenant_id = tenant.id if tenant is not None else None
+            try:
+                user = await hub.auth.create_user(
+                    args.username,
+                    password,
+                    tenant_id=tenant_id,
+                    role=role,
+                    name=args.name,
+                    platform_admin=args.platform_admin,
+                )
+            except (InvalidUserInput, UsernameTaken) as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 1
+            await hub.auth.audit.record(
+                None, "user.create", target=user.username, tenant_id=tenant_id, details={"via": "cli", "role": role}
+            )
+        where = f"tenant {tenant.code}" if tenant is not None else "no tenant"
+        kind = ", platform administrator" if user.platform_admin else ""
+        print(f"created user {user.username} ({where}, role {user.role}{kind})")
+        return 0
+
+    return asyncio.run(create())
+
+
+def _user_list(args: argparse.Namespace) -> int:
+    async def show() -> int:
+        async with _accounts(args.config) as hub:
+            rows = []
+            for user in hub.auth.users():
+                tenant = hub.tenants.get(user.tenant_id) if user.tenant_id is not None else None
+                flags = ", ".join(
+                    flag for flag, on in (("platform admin", user.platform_admin), ("disabled", user.disabled)) if on
+                )
+                rows.append((user.username, tenant.code if tenant is not None else "-", user.role.value, flags or "-"))
+        _print_table(("USERNAME", "TENANT", "ROLE", "FLAGS"), rows)
+        return 0
+
+    return asyncio.run(show())
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    for row in (header, *rows):
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def _scaffold_integration(args: argparse.Namespace) -> int:

@@ -99,6 +99,14 @@ CORE_SCHEMAS: dict[str, vol.Schema] = {
             vol.Optional("exclude_event_types", default=list): [str],
         }
     ),
+    "auth": vol.Schema(
+        {
+            vol.Optional("access_token_minutes", default=15): vol.All(_number, vol.Range(min=0, min_included=False)),
+            vol.Optional("refresh_token_days", default=30): vol.All(_number, vol.Range(min=0, min_included=False)),
+            vol.Optional("login_attempts", default=5): vol.All(_whole_number, vol.Range(min=1)),
+            vol.Optional("login_window_minutes", default=5): vol.All(_number, vol.Range(min=0, min_included=False)),
+        }
+    ),
     "logger": vol.Schema(
         {
             vol.Optional("default", default="info"): _log_level,

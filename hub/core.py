@@ -24,6 +24,7 @@ from hub.exceptions import InvalidEntityId, ServiceNotFound, ServiceValidationEr
 from hub.validation import invalid_fields
 
 if TYPE_CHECKING:
+    from hub.auth.manager import AuthManager
     from hub.config_entries import ConfigEntries
     from hub.device_registry import DeviceRegistry
     from hub.entity_registry import EntityRegistry
@@ -626,6 +627,7 @@ class Hub:
     database: Database
     recorder: Recorder
     tenants: TenantRegistry
+    auth: AuthManager
     devices: DeviceRegistry
     entities: EntityRegistry
     config_entries: ConfigEntries

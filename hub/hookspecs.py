@@ -41,7 +41,9 @@ def integration() -> Integration:
 def http_routes(hub: Hub) -> list[web.AbstractRouteDef]:
     """Return aiohttp route definitions to mount on the hub's HTTP server (a webhook, a device endpoint).
 
-    Paths should start with ``/api/<domain>/`` or another prefix owned by the integration.
+    Paths should start with ``/api/<domain>/`` or another prefix owned by the integration. Routes under ``/api``
+    need a signed-in caller (read it with ``hub.http.scope_of(request)``) unless the handler is decorated with
+    ``hub.http.routing.public``, as a device's push endpoint or a signed webhook must be.
     """
 
 

@@ -19,6 +19,7 @@ from hub.exceptions import HubError, Unauthorized
 
 if TYPE_CHECKING:
     from hub.config_entries import ConfigEntry
+    from hub.device_health import DeviceHealth
     from hub.device_registry import Device
     from hub.tenants import Tenant
 
@@ -71,7 +72,9 @@ class Caller:
 
     def context(self, parent_id: str | None = None) -> Context:
         """The context to attach to what this caller causes (events, service calls, state writes)."""
-        return Context(user_id=self.user_id, tenant_id=None if self.platform_admin else self.tenant_id, parent_id=parent_id)
+        return Context(
+            user_id=self.user_id, tenant_id=None if self.platform_admin else self.tenant_id, parent_id=parent_id
+        )
 
 
 SYSTEM = Caller(user_id=None, tenant_id=None, role=Role.OWNER, platform_admin=True, name="system", via="system")
@@ -80,7 +83,7 @@ SYSTEM = Caller(user_id=None, tenant_id=None, role=Role.OWNER, platform_admin=Tr
 class TenantScope:
     """The hub as one caller may see it. Cheap to build: one per request or WebSocket connection."""
 
-    __slots__ = ("hub", "caller")
+    __slots__ = ("caller", "hub")
 
     def __init__(self, hub: Hub, caller: Caller) -> None:
         self.hub = hub
@@ -144,6 +147,15 @@ class TenantScope:
     def health_summary(self) -> dict[str, Any]:
         return self.hub.health.summary(tenant_id=self.tenant_filter)
 
+    def health_devices(self) -> list[DeviceHealth]:
+        return self.hub.health.all(tenant_id=self.tenant_filter)
+
+    def health_device(self, key: str) -> DeviceHealth:
+        device = self.hub.health.get(key)
+        if device is None or not self.sees(device.tenant_id):
+            raise NotFound("health device", key)
+        return device
+
     # -------------------------------------------------------------------------------------- services
 
     async def call_service(
@@ -154,12 +166,20 @@ class TenantScope:
         target: dict[str, Any] | None = None,
         *,
         blocking: bool = True,
+        context: Context | None = None,
     ) -> Any:
-        """Call a service as this caller: operators and above; targets checked by ``authorize_service_call``."""
+        """Call a service as this caller: operators and above; targets checked by ``authorize_service_call``.
+
+        ``context`` (made by ``caller.context()``) lets the caller know the call's context id; it must carry this
+        caller's user and tenant, so it can never widen what the call may target.
+        """
         self.require(Role.OPERATOR)
-        return await self.hub.services.call(
-            domain, service, data, target=target, context=self.caller.context(), blocking=blocking
-        )
+        own = self.caller.context()
+        if context is None:
+            context = own
+        elif (context.user_id, context.tenant_id) != (own.user_id, own.tenant_id):
+            raise Forbidden("the context of a call must be the caller's own")
+        return await self.hub.services.call(domain, service, data, target=target, context=context, blocking=blocking)
 
 
 def authorize_service_call(hub: Hub, call: ServiceCall) -> None:

@@ -18,6 +18,8 @@ import voluptuous as vol
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from hub.auth.errors import AuthConflict, InvalidCredentials, InvalidToken, InvalidUserInput, RateLimited
+from hub.auth.scope import Forbidden, NotFound
 from hub.config_entries import InvalidConfigEntry, UnknownIntegration
 from hub.exceptions import (
     DeviceClaimConflict,
@@ -42,20 +44,39 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
 }
 
+#: Sent with every 401, so clients know which scheme to use (RFC 6750).
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="gatehouse"'}
+
 
 class ApiError(HubError):
     """A failure a handler reports on purpose: HTTP status, a stable machine code, and the fields at fault."""
 
-    def __init__(self, status: int, code: str, message: str, fields: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
 
 
-def error_response(status: int, code: str, message: str, fields: Mapping[str, str] | None = None) -> web.Response:
-    return json_response({"error": {"code": code, "message": message, "fields": dict(fields or {})}}, status)
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    if status == 401 and headers is None:
+        headers = WWW_AUTHENTICATE
+    return json_response({"error": {"code": code, "message": message, "fields": dict(fields or {})}}, status, headers)
 
 
 def _from_hub_error(error: Exception) -> ApiError | None:
@@ -74,6 +95,20 @@ def _from_hub_error(error: Exception) -> ApiError | None:
             return ApiError(404, "service_not_found", str(error))
         case UnknownIntegration():
             return ApiError(404, "integration_not_found", str(error) or "integration not found")
+        case NotFound():
+            return ApiError(404, f"{error.kind.lower().replace(' ', '_')}_not_found", str(error))
+        case Forbidden():
+            return ApiError(403, "forbidden", str(error) or "your role does not allow this")
+        case InvalidCredentials() | InvalidToken():
+            code = "invalid_credentials" if isinstance(error, InvalidCredentials) else "invalid_token"
+            return ApiError(401, code, str(error), headers=WWW_AUTHENTICATE)
+        case RateLimited():
+            retry_after = str(max(1, round(error.retry_after)))
+            return ApiError(429, "rate_limited", str(error), headers={"Retry-After": retry_after})
+        case InvalidUserInput():
+            return ApiError(400, "invalid_data", str(error), error.fields)
+        case AuthConflict():
+            return ApiError(409, "conflict", str(error))
         case Unauthorized():
             # Outside the caller's tenant a thing does not exist: answering 403 would confirm that it does.
             return ApiError(404, "not_found", "not found")
@@ -93,7 +128,8 @@ def _from_http_exception(request: web.Request, error: web.HTTPException) -> web.
         message = f"method {request.method} not allowed on {request.path}"
     else:
         message = error.reason
-    return error_response(status, _HTTP_CODES.get(status, "http_error"), message)
+    headers = WWW_AUTHENTICATE if status == 401 else None
+    return error_response(status, _HTTP_CODES.get(status, "http_error"), message, headers=headers)
 
 
 @web.middleware
@@ -110,7 +146,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if api_error is None:
             _LOGGER.exception("Error handling %s %s", request.method, request.path)
             return error_response(500, "internal_error", "internal server error; the hub's log has the details")
-        return error_response(api_error.status, api_error.code, api_error.message, api_error.fields)
+        return error_response(
+            api_error.status, api_error.code, api_error.message, api_error.fields, api_error.headers or None
+        )
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:

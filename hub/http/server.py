@@ -1,8 +1,12 @@
 """The hub's HTTP server: one aiohttp application embedded in the hub's event loop.
 
-It mounts the core's REST API and dashboard, then the routes integrations contribute through the
-``http_routes`` hook. An integration whose routes cannot be mounted (a bad path, a path the core or another
-integration already serves, a hook that raises) is logged once and skipped; the server still starts.
+It mounts the core's REST API (the declared routes of each ``api_*`` module, ``/metrics`` and the OpenAPI
+document), the WebSocket API, the dashboard, then the routes integrations contribute through the
+``http_routes`` hook. Three middlewares wrap every request, outermost first: credentials (who is asking),
+errors (one JSON shape), access (the route's declared role, and its validated body and query).
+
+An integration whose routes cannot be mounted (a bad path, a path the core or another integration already
+serves, a hook that raises) is logged once and skipped; the server still starts.
 """
 
 from __future__ import annotations
@@ -14,8 +18,24 @@ from typing import Any
 from aiohttp import web
 
 from hub.core import Hub
-from hub.http import HUB_KEY, api, dashboard
+from hub.http import (
+    HUB_KEY,
+    api_auth,
+    api_config_entries,
+    api_devices,
+    api_events,
+    api_health,
+    api_services,
+    api_states,
+    dashboard,
+    metrics,
+    middleware,
+    openapi,
+    websocket_api,
+)
 from hub.http.errors import error_middleware
+from hub.http.middleware import PUBLIC_RESOURCES_KEY, access_middleware, credentials_middleware
+from hub.http.routing import ApiRoute, mount
 
 __all__ = ["DEFAULT_CLIENT_MAX_SIZE", "HUB_KEY", "HttpServer"]
 
@@ -27,6 +47,19 @@ DEFAULT_CLIENT_MAX_SIZE = 8 * 1024 * 1024
 #: aiohttp's access log would print every dashboard poll; it stays quiet unless configured
 #: (``logger: logs: hub.http.access: info`` in configuration.yaml).
 _ACCESS_LOGGER = logging.getLogger("hub.http.access")
+
+#: Every declared REST route of the core, by resource.
+API_ROUTES: tuple[ApiRoute, ...] = (
+    *openapi.routes,
+    *api_auth.routes,
+    *api_states.routes,
+    *api_devices.routes,
+    *api_services.routes,
+    *api_events.routes,
+    *api_config_entries.routes,
+    *api_health.routes,
+    *metrics.routes,
+)
 
 _WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # shown as loopback, never bound
 
@@ -46,8 +79,13 @@ class HttpServer:
         self.hub = hub
         self.host = host
         self.port = port
-        self.app = web.Application(middlewares=[error_middleware], client_max_size=client_max_size)
+        self.app = web.Application(
+            middlewares=[credentials_middleware, error_middleware, access_middleware], client_max_size=client_max_size
+        )
         self.app[HUB_KEY] = hub
+        middleware.setup(self.app)
+        api_states.setup(self.app)
+        self.metrics = metrics.setup(self.app, hub)
         self.route_failures: dict[str, str] = {}  # plugin name -> why its routes were not mounted
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
@@ -64,7 +102,9 @@ class HttpServer:
         """Mount every route, then listen. Raises OSError when the port is taken."""
         if self._runner is not None:
             return
-        self.app.add_routes(api.routes)
+        mount(self.app, API_ROUTES)
+        openapi.setup(self.app)
+        self._mount_websocket()
         dashboard.setup(self.app)
         self._mount_integration_routes()
         if _ACCESS_LOGGER.level == logging.NOTSET:
@@ -79,6 +119,7 @@ class HttpServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        self.metrics.start()
         addresses = runner.addresses
         if self.port == 0 and addresses:
             self.port = int(addresses[0][1])
@@ -87,8 +128,16 @@ class HttpServer:
     async def stop(self) -> None:
         """Stop listening, let requests in flight finish (up to the shutdown timeout), close connections."""
         runner, self._runner = self._runner, None
+        self.metrics.stop()
         if runner is not None:
             await runner.cleanup()
+
+    def _mount_websocket(self) -> None:
+        """The WebSocket API authenticates inside its own protocol (the auth message), so its route is public."""
+        for route in websocket_api.websocket_routes():
+            for resource_route in route.register(self.app.router):
+                if resource_route.resource is not None:
+                    self.app[PUBLIC_RESOURCES_KEY].add(resource_route.resource)
 
     # ------------------------------------------------------------------------------------ integrations
 

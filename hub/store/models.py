@@ -132,6 +132,7 @@ class EventRow(Base):
     context_id: Mapped[str | None] = mapped_column(String(32))
     user_id: Mapped[str | None] = mapped_column(String(32))
     tenant_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    device_id: Mapped[str | None] = mapped_column(String(32), index=True)  # from data["device_id"], when given
 
 
 class UptimeRow(Base):
@@ -143,3 +144,92 @@ class UptimeRow(Base):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
     observed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     online_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class UserRow(Base):
+    """A person who signs in: unique lower-case username, an argon2 hash, a role inside one tenant (or none,
+    for a platform administrator)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_login: Mapped[float | None] = mapped_column(Float)
+
+
+class RefreshTokenRow(Base):
+    """One refresh token, kept only as its SHA-256: a stolen database row cannot be replayed."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))  # rotated, logout, reuse, user
+    last_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiKeyRow(Base):
+    """A long-lived key for a program, kept only as its SHA-256 plus a short prefix to recognise it by."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_used_at: Mapped[float | None] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+
+
+class AuditRow(Base):
+    """Who did what, when, from where. Kept when the user or tenant goes: no foreign keys on purpose."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_id_time", "tenant_id", "time"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    time: Mapped[float] = mapped_column(Float, index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    user_name: Mapped[str | None] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[str | None] = mapped_column(Text)  # JSON text
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class SettingRow(Base):
+    """Hub-wide values every node shares (the JWT signing secret)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class EventAckRow(Base):
+    """An operator acknowledged a recorded event (an alarm, a refused access); goes with the event when purged."""
+
+    __tablename__ = "event_acks"
+
+    event_id: Mapped[int] = mapped_column(
+        RowId, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    acknowledged_at: Mapped[float] = mapped_column(Float)

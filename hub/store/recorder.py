@@ -85,6 +85,12 @@ def to_json(value: Any) -> str:
             return _ENCODE({"unserialisable": str(value)})
 
 
+def _device_id(data: Mapping[str, Any]) -> str | None:
+    """The event's ``device_id``, indexed so a device's history is one lookup; anything not an id is left out."""
+    device_id = data.get("device_id") if data else None
+    return device_id if isinstance(device_id, str) and len(device_id) <= 32 else None
+
+
 class RecorderError(Exception):
     """The recorder stopped with rows it could not commit (a commit barrier cannot be honoured)."""
 
@@ -302,6 +308,7 @@ class Recorder:
                     "context_id": context.id if context is not None else None,
                     "user_id": context.user_id if context is not None else None,
                     "tenant_id": event.tenant_id,
+                    "device_id": _device_id(event.data),
                 }
             )
 

@@ -29,8 +29,9 @@ from hub.tenants import Tenant
 
 __all__ = ["HubFactory", "free_port", "wait_for"]
 
-# SQLite and throwaway-PostgreSQL fixtures: database, database_url, postgres_cluster.
-pytest_plugins = ["hub.testing.database"]
+# SQLite and throwaway-PostgreSQL fixtures: database, database_url, postgres_cluster; and the HTTP fixtures
+# http_hub, admin_api, anonymous_api, make_user (hub.testing.http).
+pytest_plugins = ["hub.testing.database", "hub.testing.http"]
 
 
 def free_port() -> int:

@@ -180,6 +180,12 @@ def test_missing_configuration_file_means_every_default(tmp_path: Path) -> None:
         "gatehouse": {"name": "Gatehouse", "time_zone": "UTC"},
         "http": {"host": "127.0.0.1", "port": 8123},
         "recorder": {"keep_days": 10, "commit_interval": 1.0, "exclude_event_types": []},
+        "auth": {
+            "access_token_minutes": 15.0,
+            "refresh_token_days": 30.0,
+            "login_attempts": 5,
+            "login_window_minutes": 5.0,
+        },
         "logger": {"default": "info", "logs": {}},
     }
 

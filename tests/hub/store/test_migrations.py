@@ -18,13 +18,13 @@ from hub.store.models import Base
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def test_there_is_one_head_and_it_is_the_initial_revision() -> None:
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0001"]
+def test_there_is_one_head_and_it_is_the_auth_revision() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0002"]
 
 
 async def test_upgrade_applies_every_revision_once(database_url: str) -> None:
     assert await current_revision(database_url) is None
-    assert await upgrade(database_url) == ["0001"]
+    assert await upgrade(database_url) == ["0001", "0002"]
     assert await current_revision(database_url) == HEAD
     assert await upgrade(database_url) == []
 

@@ -1,0 +1,25 @@
+"""The health page (``/health``): the summary, then every watched device connection with its level,
+response time, uptime, failures and back-off, with reconnect and check-now buttons for operators.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.http.pages.rendering import Page, Rendered, page_handler
+
+_LEVEL_ORDER = {"offline": 0, "poor": 1, "fair": 2, "good": 3, "excellent": 4}
+
+
+@page_handler(nav="/health")
+async def health(request: web.Request, page: Page) -> Rendered:
+    scope = page.scope
+    devices = {device.id: device for device in scope.devices()}
+    rows = sorted(
+        scope.health_devices(),
+        key=lambda health: (_LEVEL_ORDER.get(str(health.level), 5), health.name.lower()),  # trouble first
+    )
+    return Rendered(
+        "health.html",
+        {"title": page.t("health.title"), "summary": scope.health_summary(), "rows": rows, "devices": devices},
+    )

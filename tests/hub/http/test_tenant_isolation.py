@@ -1,0 +1,465 @@
+"""Tenant isolation, proved over the real HTTP server for EVERY route the application serves.
+
+Two tenants, a school and a bank, each with an owner, a viewer, an API key, a device with an entity and a health
+tracker, a config entry and a recorded event. For each route in ``app.router.routes()``, the school's owner
+tries the bank's things (path parameters filled with the bank's real ids): the answer is 404, or a list
+without any of the bank's things, and nothing of the bank's changes. A route without a case here fails
+``test_every_route_is_covered``: a new route cannot ship without saying how it keeps tenants apart.
+Platform administrators see both tenants; a held (unclaimed) device is seen by no tenant.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+import voluptuous as vol
+from aiohttp import web
+
+from hub.auth.scope import Role
+from hub.core import Hub, ServiceCall
+from hub.entity import Entity
+from hub.hookspecs import hookimpl
+from hub.integration import Integration
+from hub.tenants import Tenant
+from hub.testing import HubFactory
+from hub.testing.http import ADMIN_PASSWORD, ADMIN_USERNAME, ApiClient, SignedInUser, sign_in
+
+PASSWORD = "a long enough password"
+
+
+class Turnstile(Entity):
+    domain = "lock"
+
+    def __init__(self, serial: str) -> None:
+        self._attr_unique_id = f"{serial}-turnstile"
+        self._attr_name = f"Turnstile {serial}"
+        self._attr_state = "locked"
+
+
+class TurnstileIntegration:
+    """A config entry kind with a schema, and a service that records its calls."""
+
+    __name__ = "tests.turnstile"
+
+    def __init__(self) -> None:
+        self.calls: list[ServiceCall] = []
+
+    @hookimpl
+    def integration(self) -> Integration:
+        async def setup_entry(hub: Hub, entry: Any) -> None:
+            hub.services.register("turnstile", "open", self.calls.append, vol.Schema({}))
+
+        return Integration(
+            domain="turnstile",
+            name="Turnstile",
+            config_entry_schema=vol.Schema({vol.Required("host"): str}),
+            async_setup_entry=setup_entry,
+        )
+
+
+@dataclass
+class Site:
+    """One tenant's things, by what a route's path parameters are called."""
+
+    tenant: Tenant
+    owner: SignedInUser
+    viewer: SignedInUser
+    api_key: str
+    key_id: str
+    ids: dict[str, str] = field(default_factory=dict)
+    event_id: int = 0
+
+    def secrets(self) -> list[str]:
+        """Strings that must never appear in the other tenant's answers."""
+        return [
+            self.tenant.id,
+            self.ids["device_id"],
+            self.ids["serial"],
+            self.ids["entity_id"],
+            self.ids["entry_id"],
+            self.ids["key"],
+            self.viewer.id,
+            self.viewer.user.username,
+            self.key_id,
+        ]
+
+
+@dataclass
+class World:
+    hub: Hub
+    session: aiohttp.ClientSession
+    school: Site
+    bank: Site
+    admin: ApiClient
+    held_device_id: str
+    integration: TurnstileIntegration
+
+    @property
+    def url(self) -> str:
+        return self.hub.http.url
+
+
+async def _site(hub: Hub, session: aiohttp.ClientSession, code: str, integration: TurnstileIntegration) -> Site:
+    tenant = await hub.tenants.create(code)
+    await hub.auth.create_user(f"{code}-owner", PASSWORD, tenant_id=tenant.id, role=Role.OWNER)
+    await hub.auth.create_user(f"{code}-viewer", PASSWORD, tenant_id=tenant.id, role=Role.VIEWER)
+    owner = await sign_in(hub, session, f"{code}-owner", PASSWORD)
+    viewer = await sign_in(hub, session, f"{code}-viewer", PASSWORD)
+    key, secret = await hub.auth.create_api_key(f"{code} script", tenant_id=tenant.id, role=Role.ADMIN, created_by=None)
+    serial = f"SN-{code.upper()}"
+    await hub.devices.claim(tenant.id, "Acme", serial, f"{code} gate")
+    device = await hub.devices.connected("Acme", serial)
+    entity = await hub.entities.add(Turnstile(serial), platform="turnstile", device=device)
+    entry = await hub.config_entries.add("turnstile", {"host": f"{code}.example"}, tenant_id=tenant.id)
+    health_key = f"{code}_gate"
+    hub.health.track(health_key, f"{code} gate", device_id=device.id, tenant_id=tenant.id).report_success(40.0)
+    hub.bus.fire("access_granted", {"device_id": device.id, "person": f"{code} person"}, tenant_id=tenant.id)
+    site = Site(tenant, owner, viewer, secret, key.id)
+    site.ids = {
+        "device_id": device.id,
+        "serial": serial,
+        "entity_id": entity.entity_id,
+        "entry_id": entry.entry_id,
+        "key": health_key,
+        "user_id": viewer.id,
+        "key_id": key.id,
+        "domain": "turnstile",
+        "service": "open",
+    }
+    return site
+
+
+@pytest.fixture
+async def world(hub_factory: HubFactory, api_session: aiohttp.ClientSession) -> World:
+    integration = TurnstileIntegration()
+    hub = await hub_factory(http=True, plugins=[integration])
+    await hub.auth.onboard(ADMIN_USERNAME, ADMIN_PASSWORD)
+    school = await _site(hub, api_session, "school", integration)
+    bank = await _site(hub, api_session, "bank", integration)
+    held = await hub.devices.connected("Acme", "SN-HELD", name="Held terminal")
+    await hub.recorder.commit_barrier()
+    records = await _events(hub)
+    school.event_id = records[school.tenant.id]
+    bank.event_id = records[bank.tenant.id]
+    admin = (await sign_in(hub, api_session, ADMIN_USERNAME, ADMIN_PASSWORD)).api
+    return World(hub, api_session, school, bank, admin, held.id, integration)
+
+
+async def _events(hub: Hub) -> dict[str, int]:
+    from hub.store.history import event_records
+
+    return {
+        record.tenant_id: record.id
+        for record in await event_records(hub.database, event_type="access_granted")
+        if record.tenant_id is not None
+    }
+
+
+def assert_no_leak(site: Site, body: Any, asked: str = "") -> None:
+    """None of the site's identifiers is in ``body``, except those the caller sent (``asked``: a 404 echoes them)."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    for secret in site.secrets():
+        if secret not in asked:
+            assert secret not in text, f"{secret} leaked: {text[:500]}"
+
+
+# ------------------------------------------------------------------------------------------------- cases
+# Each case: the school's owner (``world.school.owner.api``) tries the bank's things through one route.
+
+Case = Callable[[World, str], Awaitable[None]]
+
+
+async def listing(world: World, path: str) -> None:
+    """A list shows the school's things and none of the bank's."""
+    status, body = await world.school.owner.api.get(path)
+    assert status == 200, body
+    assert_no_leak(world.bank, body)
+
+
+def refused(method: str, json_body: Any = None, expected: int = 404) -> Case:
+    """The bank's thing through this route is 404 (or ``expected``) for the school, in the error shape."""
+
+    async def case(world: World, path: str) -> None:
+        status, body = await world.school.owner.api.request(method, path, json=json_body)
+        assert status == expected, (method, path, status, body)
+        assert set(body) == {"error"}
+        assert_no_leak(world.bank, body, asked=path + json.dumps(json_body))
+
+    return case
+
+
+def public(world_path_check: Callable[[Any], None] | None = None) -> Case:
+    async def case(world: World, path: str) -> None:
+        status, body = await world.school.owner.api.get(path)
+        assert status in (200, 403, 404), (path, status)
+        assert_no_leak(world.bank, body)
+        if world_path_check is not None:
+            world_path_check(body)
+
+    return case
+
+
+async def history(world: World, path: str) -> None:
+    status, body = await world.school.owner.api.get(path + "?start=0")
+    assert status == 200
+    assert body == []
+
+
+async def claim_bank_serial(world: World, path: str) -> None:
+    status, body = await world.school.owner.api.post(path, json={"manufacturer": "Acme", "serial_number": "SN-BANK"})
+    assert status == 409
+    assert_no_leak(world.bank, body, asked="SN-BANK")
+    assert world.hub.devices.get(world.bank.ids["device_id"]).tenant_id == world.bank.tenant.id  # type: ignore[union-attr]
+
+
+async def call_bank_service(world: World, path: str) -> None:
+    target = {"entity_id": world.bank.ids["entity_id"]}
+    status, body = await world.school.owner.api.post(path, json={"target": target})
+    assert status == 404, body
+    status, body = await world.school.owner.api.post(path, json={"target": {"device_id": world.bank.ids["device_id"]}})
+    assert status == 404, body
+    assert world.integration.calls == []
+
+
+async def events(world: World, path: str) -> None:
+    status, body = await world.school.owner.api.get(path)
+    assert status == 200
+    assert world.school.event_id in {event["id"] for event in body}
+    assert {event["tenant_id"] for event in body} == {world.school.tenant.id}
+    assert_no_leak(world.bank, body)
+    status, body = await world.school.owner.api.get(f"{path}?device_id={world.bank.ids['device_id']}")
+    assert (status, body) == (200, [])
+
+
+async def acknowledge_bank_event(world: World, path: str) -> None:
+    await refused("POST")(world, path)
+    status, body = await world.bank.owner.api.get("/api/events?acknowledged=true")
+    assert (status, body) == (200, [])
+
+
+async def new_user_in_bank(world: World, path: str) -> None:
+    body = {"username": "intruder", "password": PASSWORD, "tenant_id": world.bank.tenant.id}
+    await refused("POST", body)(world, path)
+    assert world.hub.auth.user_by_username("intruder") is None
+
+
+async def new_key_in_bank(world: World, path: str) -> None:
+    await refused("POST", {"name": "intruder", "tenant_id": world.bank.tenant.id})(world, path)
+
+
+async def new_entry_in_bank(world: World, path: str) -> None:
+    body = {"domain": "turnstile", "data": {"host": "x"}, "tenant_id": world.bank.tenant.id}
+    await refused("POST", body)(world, path)
+
+
+async def me(world: World, path: str) -> None:
+    status, body = await world.school.owner.api.get(path)
+    assert status == 200
+    assert body["tenant"]["id"] == world.school.tenant.id
+    assert_no_leak(world.bank, body)
+
+
+async def own_token(world: World, path: str) -> None:
+    status, body = await world.school.owner.api.post(path)
+    assert (status, body) == (200, {"access_token": world.school.owner.access_token})
+
+
+async def login(world: World, path: str) -> None:
+    status, body = await world.school.owner.api.post(path, json={"username": "bank-owner", "password": "guess"})
+    assert status == 401
+    assert_no_leak(world.bank, body)
+
+
+async def refresh(world: World, path: str) -> None:
+    status, body = await world.school.owner.api.post(path, json={"refresh_token": world.school.owner.refresh_token})
+    assert status == 200
+    assert world.hub.auth.authenticate(body["access_token"]).tenant_id == world.school.tenant.id
+
+
+async def logout(world: World, path: str) -> None:
+    status, _ = await world.school.owner.api.post(path, json={"refresh_token": "not-a-token"})
+    assert status == 200
+
+
+async def onboarding_closed(world: World, path: str) -> None:
+    status, body = await world.school.owner.api.get(path)
+    assert (status, body) == (200, {"onboarding": False})
+    status, body = await world.school.owner.api.post(path, json={"username": "second", "password": PASSWORD})
+    assert status == 409
+
+
+async def metrics(world: World, path: str) -> None:
+    status, _ = await world.school.owner.api.get(path)
+    assert status == 403  # platform administrators only: hub-wide figures
+
+
+async def websocket(world: World, path: str) -> None:
+    """The WebSocket API authenticates in its protocol; its states are the school's only."""
+    async with world.session.ws_connect(world.url + path) as ws:
+        assert (await ws.receive_json())["type"] == "auth_required"
+        await ws.send_json({"type": "auth", "access_token": world.school.owner.access_token})
+        assert (await ws.receive_json())["type"] == "auth_ok"
+        await ws.send_json({"id": 1, "type": "get_states"})
+        answer = await ws.receive_json()
+    assert answer["success"] is True
+    assert world.school.ids["entity_id"] in json.dumps(answer)
+    assert_no_leak(world.bank, answer)
+
+
+async def page(world: World, path: str) -> None:
+    """Dashboard pages: with the school's session cookies, nothing of the bank's is in the HTML."""
+    cookies = {"gh_access": world.school.owner.access_token, "gh_refresh": world.school.owner.refresh_token}
+    async with aiohttp.ClientSession(cookies=cookies) as browser, browser.get(world.url + path) as response:
+        text = await response.text()
+    assert response.status in (200, 302, 303, 403, 404), (path, response.status)
+    assert_no_leak(world.bank, text)
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/"): public(),
+    ("GET", "/api/openapi.json"): public(),
+    ("GET", "/api/docs"): public(),
+    ("GET", "/api/docs/static"): public(),
+    ("GET", "/metrics"): metrics,
+    ("GET", "/api/websocket"): websocket,
+    # auth
+    ("POST", "/api/auth/login"): login,
+    ("POST", "/api/auth/refresh"): refresh,
+    ("POST", "/api/auth/logout"): logout,
+    ("GET", "/api/auth/me"): me,
+    ("POST", "/api/auth/ws-token"): own_token,
+    ("GET", "/api/onboarding"): onboarding_closed,
+    ("POST", "/api/onboarding"): onboarding_closed,
+    ("GET", "/api/users"): listing,
+    ("POST", "/api/users"): new_user_in_bank,
+    ("GET", "/api/users/{user_id}"): refused("GET"),
+    ("PATCH", "/api/users/{user_id}"): refused("PATCH", {"role": "owner"}),
+    ("DELETE", "/api/users/{user_id}"): refused("DELETE"),
+    ("GET", "/api/api_keys"): listing,
+    ("POST", "/api/api_keys"): new_key_in_bank,
+    ("DELETE", "/api/api_keys/{key_id}"): refused("DELETE"),
+    ("GET", "/api/audit"): listing,
+    # states
+    ("GET", "/api/states"): listing,
+    ("GET", "/api/states/{entity_id}"): refused("GET"),
+    ("GET", "/api/history/{entity_id}"): history,
+    ("GET", "/api/entities"): listing,
+    # devices
+    ("GET", "/api/devices"): listing,
+    ("GET", "/api/devices/{device_id}"): refused("GET"),
+    ("POST", "/api/devices/claim"): claim_bank_serial,
+    ("POST", "/api/devices/{device_id}/release"): refused("POST"),
+    ("PATCH", "/api/devices/{device_id}"): refused("PATCH", {"name": "Mine now"}),
+    # services
+    ("GET", "/api/services"): listing,
+    ("POST", "/api/services/{domain}/{service}"): call_bank_service,
+    # events
+    ("GET", "/api/events"): events,
+    ("POST", "/api/events/{event_id}/acknowledge"): acknowledge_bank_event,
+    # config entries
+    ("GET", "/api/config_entries"): listing,
+    ("POST", "/api/config_entries"): new_entry_in_bank,
+    ("DELETE", "/api/config_entries/{entry_id}"): refused("DELETE"),
+    ("POST", "/api/config_entries/{entry_id}/reload"): refused("POST"),
+    ("GET", "/api/integrations"): listing,
+    # health
+    ("GET", "/api/health/summary"): listing,
+    ("GET", "/api/health/devices"): listing,
+    ("POST", "/api/health/devices/{key}/check-now"): refused("POST"),
+    ("POST", "/api/health/devices/{key}/reconnect"): refused("POST"),
+}
+
+
+def served(app: web.Application) -> set[tuple[str, str]]:
+    """(method, canonical path) of every route; HEAD goes with its GET."""
+    return {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None and route.method != "HEAD"
+    }
+
+
+def fill(path: str, site: Site) -> str:
+    """The path with each ``{parameter}`` replaced by the site's real id of that name."""
+    import re
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "event_id":
+            return str(site.event_id)
+        assert name in site.ids, f"no id for path parameter {name!r} of {path}: add it to _site()"
+        return site.ids[name]
+
+    return re.sub(r"\{(\w+)(?::[^}]*)?\}", value, path)
+
+
+def case_for(method: str, path: str) -> Case | None:
+    case = CASES.get((method, path))
+    if case is None and method == "GET" and not path.startswith("/api/") and path != "/metrics":
+        return page  # a dashboard page or static files: checked for leaks generically
+    return case
+
+
+async def test_every_route_is_covered(world: World) -> None:
+    missing = sorted(route for route in served(world.hub.http.app) if case_for(*route) is None)
+    assert missing == [], f"routes without a tenant-isolation case: {missing}"
+
+
+async def test_a_tenant_reaches_none_of_the_other_tenants_things(world: World) -> None:
+    checked = []
+    for method, path in sorted(served(world.hub.http.app)):
+        case = case_for(method, path)
+        assert case is not None
+        await case(world, fill(path, world.bank))
+        checked.append((method, path))
+    assert ("GET", "/api/devices/{device_id}") in checked
+
+    # And nothing of the bank's changed.
+    bank_device = world.hub.devices.get(world.bank.ids["device_id"])
+    assert bank_device is not None and bank_device.tenant_id == world.bank.tenant.id
+    assert bank_device.name == "bank gate"
+    assert world.hub.config_entries.get(world.bank.ids["entry_id"]) is not None
+    assert world.hub.auth.user(world.bank.viewer.id) is not None
+    assert world.hub.auth.api_key(world.bank.key_id).revoked_at is None  # type: ignore[union-attr]
+    assert world.hub.auth.authenticate(world.bank.api_key).tenant_id == world.bank.tenant.id
+
+
+async def test_the_same_holds_for_an_api_key(world: World) -> None:
+    api = world.school.owner.api.with_token(world.school.api_key)
+    for path in ("/api/states", "/api/devices", "/api/config_entries", "/api/users", "/api/api_keys", "/api/events"):
+        status, body = await api.get(path)
+        assert status == 200
+        assert_no_leak(world.bank, body)
+    status, _ = await api.get(f"/api/devices/{world.bank.ids['device_id']}")
+    assert status == 404
+
+
+async def test_a_platform_administrator_sees_both_tenants(world: World) -> None:
+    _, devices = await world.admin.get("/api/devices")
+    _, states = await world.admin.get("/api/states")
+    _, entries = await world.admin.get("/api/config_entries")
+    _, events = await world.admin.get("/api/events?type=access_granted")
+
+    device_ids = {device["id"] for device in devices}
+    assert {world.school.ids["device_id"], world.bank.ids["device_id"], world.held_device_id} <= device_ids
+    assert {world.school.ids["entity_id"], world.bank.ids["entity_id"]} <= {state["entity_id"] for state in states}
+    assert {entry["entry_id"] for entry in entries} == {world.school.ids["entry_id"], world.bank.ids["entry_id"]}
+    assert {event["id"] for event in events} == {world.school.event_id, world.bank.event_id}
+    status, _ = await world.admin.get(f"/api/devices/{world.bank.ids['device_id']}")
+    assert status == 200
+
+
+async def test_a_held_device_is_seen_by_no_tenant(world: World) -> None:
+    for site in (world.school, world.bank):
+        _, devices = await site.owner.api.get("/api/devices")
+        assert world.held_device_id not in {device["id"] for device in devices}
+        status, _ = await site.owner.api.get(f"/api/devices/{world.held_device_id}")
+        assert status == 404
+    status, body = await world.admin.get(f"/api/devices/{world.held_device_id}")
+    assert status == 200
+    assert body["tenant_id"] is None

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from hub.core import MATCH_ALL, Context, Service
+from hub.core import MATCH_ALL, Context
 from hub.http import VERSION, dumps
+from hub.http.api_services import describe
 from hub.http.websocket_fanout import fanout_of
 from hub.http.websocket_messages import (
     ERR_NOT_FOUND,
@@ -95,22 +96,10 @@ def handle_get_services(connection: ActiveConnection, msg: dict[str, Any]) -> No
     connection.send_result(
         msg["id"],
         {
-            domain: {name: _describe(name, service) for name, service in sorted(by_name.items())}
+            domain: {name: {"name": name, **describe(service)} for name, service in sorted(by_name.items())}
             for domain, by_name in sorted(services.items())
         },
     )
-
-
-def _describe(name: str, service: Service) -> dict[str, Any]:
-    schema = service.schema.schema if service.schema is not None else None
-    fields: dict[str, dict[str, Any]] = {}
-    if isinstance(schema, dict):
-        for key in schema:
-            fields[str(key)] = {
-                "required": isinstance(key, vol.Required),
-                "description": getattr(key, "description", None) or "",
-            }
-    return {"name": name, "description": service.description, "fields": fields}
 
 
 @websocket_command({vol.Required("type"): "get_config"})

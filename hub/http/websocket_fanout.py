@@ -96,20 +96,18 @@ class Fanout:
                     if old is not None and old.tenant_id != event.tenant_id:  # moved between tenants: rare
                         _moved(subscription, event)
                         continue
-                    key = subscription.visibility
-                    seen = visible.get(key)
-                    if seen is None:
-                        seen = visible[key] = subscription.scope.event_visible(event)
-                    if seen:
-                        if diff is None:
-                            diff = entities_tail(event)
-                        subscription.send(subscription.prefix + diff)
-                    continue
+                # Visibility depends only on the kind of caller: asked once per kind, not once per client.
                 key = subscription.visibility
                 seen = visible.get(key)
                 if seen is None:
                     seen = visible[key] = subscription.scope.event_visible(event)
-                if seen:
+                if not seen:
+                    continue
+                if subscription.entities:
+                    if diff is None:
+                        diff = entities_tail(event)
+                    subscription.send(subscription.prefix + diff)
+                else:
                     if full is None:
                         full = event_tail(event)
                     subscription.send(subscription.prefix + full)

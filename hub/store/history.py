@@ -75,44 +75,6 @@ async def state_history(
     ]
 
 
-async def events(
-    database: Database,
-    *,
-    event_type: str | None = None,
-    start: float | None = None,
-    end: float | None = None,
-    tenant_id: str | None = None,
-    limit: int | None = 1000,
-) -> list[Event[Any]]:
-    """Recorded events (all but ``state_changed``, which live in ``states``), oldest first, ``start <= t < end``."""
-    table = EventRow.__table__.c
-    query = select(
-        table.event_type, table.data, table.time_fired, table.context_id, table.user_id, table.tenant_id
-    ).order_by(table.time_fired, table.id)
-    if event_type is not None:
-        query = query.where(table.event_type == event_type)
-    if start is not None:
-        query = query.where(table.time_fired >= start)
-    if end is not None:
-        query = query.where(table.time_fired < end)
-    if tenant_id is not None:
-        query = query.where(table.tenant_id == tenant_id)
-    if limit is not None:
-        query = query.limit(limit)
-    async with database.engine.connect() as connection:
-        rows = (await connection.execute(query)).all()
-    return [
-        Event(
-            row_type,
-            json.loads(data),
-            time_fired,
-            Context(id=context_id, user_id=user_id) if context_id or user_id else None,
-            row_tenant_id,
-        )
-        for row_type, data, time_fired, context_id, user_id, row_tenant_id in rows
-    ]
-
-
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """A recorded event with its row id, its device, and its acknowledgement (None until acknowledged)."""
@@ -173,7 +135,7 @@ async def event_records(
     tenant_id: str | None = None,
     limit: int | None = 100,
 ) -> list[RecordedEvent]:
-    """Recorded events, newest first, filtered like ``events`` plus by device and by acknowledgement."""
+    """Recorded events (all but ``state_changed``, which live in ``states``), newest first, ``start <= t < end``."""
     table, acks = EventRow.__table__.c, EventAckRow.__table__.c
     query = _records_query().order_by(table.time_fired.desc(), table.id.desc())
     if event_type is not None:

@@ -6,9 +6,9 @@ import asyncio
 import time
 from typing import Any
 
-from hub.core import Context, State
+from hub.core import Context, Event, State
 from hub.store.database import Database
-from hub.store.history import events, state_history
+from hub.store.history import event_records, state_history
 from hub.store.recorder import Recorder
 
 
@@ -90,6 +90,11 @@ async def test_a_tenant_sees_only_the_states_it_owned(recorder: Recorder, databa
     ]
     globex = await state_history(database, ["lock.shared", "lock.acme_only"], 0, tenant_id="globex")
     assert [(state.entity_id, state.state) for state in globex] == [("lock.shared", "unlocked")]
+
+
+async def events(database: Database, **filters: Any) -> list[Event[Any]]:
+    """The recorded events matching ``filters``, oldest first."""
+    return [record.event for record in reversed(await event_records(database, **filters))]
 
 
 async def test_events_filtered_by_type_time_and_tenant(recorder: Recorder, database: Database) -> None:

@@ -86,7 +86,10 @@ def _load_raw(config_dir: Path) -> dict[str, Any]:
 
 async def _start_parts(hub: Hub, database_url: str | None, *, http: bool) -> None:
     recorder_config: Mapping[str, Any] = hub.config.get("recorder") or {}
-    database = Database(database_url or recorder_config.get("db_url") or default_url(hub.config_dir))
+    database = Database(
+        database_url or recorder_config.get("db_url") or default_url(hub.config_dir),
+        migration_folders=hub.plugins.migration_folders(),
+    )
     await database.start()
     hub.database = database
     hub.on_stop(database.close)

@@ -175,10 +175,17 @@ def _database_url(config_dir: Path) -> str:
     return str((config.get("recorder") or {}).get("db_url") or default_url(config_dir))
 
 
+def _migration_folders() -> list[Path]:
+    """The integrations' migrations too: a database they migrated has their revisions in alembic_version."""
+    plugins = PluginManager()
+    plugins.load_all()
+    return plugins.migration_folders()
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from hub.store.database import upgrade
 
-    applied = asyncio.run(upgrade(_database_url(args.config)))
+    applied = asyncio.run(upgrade(_database_url(args.config), _migration_folders()))
     print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "database is up to date")
     return 0
 
@@ -192,7 +199,7 @@ async def _accounts(config_dir: Path) -> AsyncIterator[Hub]:
     from hub.tenants import TenantRegistry
 
     hub = Hub(config_dir)
-    database = Database(_database_url(config_dir))
+    database = Database(_database_url(config_dir), migration_folders=_migration_folders())
     await database.start()
     try:
         hub.database = database

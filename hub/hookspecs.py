@@ -15,6 +15,7 @@ hook is missing from docs/plugin_hooks.md or documented with another signature.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from hub.core import Hub
+    from hub.http.dashboard import DashboardPages
+    from hub.http.routing import ApiRoute
     from hub.integration import Integration
 
 hookspec = pluggy.HookspecMarker("gatehouse")
@@ -38,12 +41,23 @@ def integration() -> Integration:
 
 
 @hookspec
-def http_routes(hub: Hub) -> list[web.AbstractRouteDef]:
+def http_routes(hub: Hub) -> list[web.AbstractRouteDef | ApiRoute]:
     """Return aiohttp route definitions to mount on the hub's HTTP server (a webhook, a device endpoint).
 
     Paths should start with ``/api/<domain>/`` or another prefix owned by the integration. Routes under ``/api``
     need a signed-in caller (read it with ``hub.http.scope_of(request)``) unless the handler is decorated with
-    ``hub.http.routing.public``, as a device's push endpoint or a signed webhook must be.
+    ``hub.http.routing.public``, as a device's push endpoint or a signed webhook must be. The list may also hold
+    ``ApiRoute`` declarations (iterate a ``hub.http.routing.ApiRoutes``): they get the core's treatment, the
+    declared role enforced, body and query validated, and a place in ``/api/openapi.json``.
+    """
+
+
+@hookspec
+def dashboard_pages(hub: Hub) -> DashboardPages | None:
+    """Return the integration's dashboard pages: routes wrapped with ``page_handler``, a templates folder (its
+    templates are named ``<domain>/<file>.html`` and may extend the core's ``base.html``), static files (served
+    under ``/static/<domain>/``), a ``locales`` folder (``en.json``, ``fr.json``; keys prefixed with the domain)
+    and header links with the least role that sees them. Pages read the hub through ``page.scope`` only.
     """
 
 
@@ -53,4 +67,14 @@ def cli_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
 
     Add parsers with ``subparsers.add_parser(...)`` and set ``func`` with ``set_defaults(func=...)``:
     the function receives the parsed arguments and returns the exit code.
+    """
+
+
+@hookspec
+def migration_folders() -> list[Path]:
+    """Return Alembic version folders holding this integration's own tables (``integrations/x/migrations``).
+
+    The hub migrates them with its own, to all heads, at every start and in ``gatehouse db upgrade``. Give each
+    integration's revisions their own branch (``branch_labels=("x",)``, ``down_revision=None`` for the first)
+    and make the first one ``depends_on`` the core revision it needs, so it runs after the core tables exist.
     """

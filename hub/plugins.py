@@ -12,6 +12,7 @@ import importlib.metadata
 import logging
 import os
 import pkgutil
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -58,6 +59,10 @@ class PluginManager:
     def load_entry_points(self) -> None:
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             self._load(f"{entry_point.name} ({entry_point.value})", entry_point.load)
+
+    def migration_folders(self) -> list[Path]:
+        """Every loaded integration's Alembic version folders (the ``migration_folders`` hook), flattened."""
+        return [Path(folder) for folders in self.hook.migration_folders() for folder in folders]
 
     def register(self, module: ModuleType | object, name: str | None = None) -> Integration | None:
         """Register an already imported plugin (tests and ``hub.testing`` use this for inline plugins)."""

@@ -9,18 +9,27 @@ Where ``frontend/`` is: at the repository's top level, next to ``hub/`` (``Path(
 That holds for a source checkout and an editable install (``make setup``). The wheel packages only ``hub*`` and
 ``integrations*``, so an installed hub is pointed at a copy with ``GATEHOUSE_FRONTEND=/path/to/frontend``; without
 one, the API still runs and the dashboard routes are skipped with a warning.
+
+Integrations add pages through the ``dashboard_pages`` hook (``DashboardPages``): their routes, wrapped with
+``page_handler`` like the core's; their templates, found as ``<domain>/<name>.html`` (so they extend the core's
+``base.html`` and import ``_macros.html`` by name); their static files under ``/static/<domain>/``; their
+translations (keys prefixed with the domain); and their header links.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import jinja2
 from aiohttp import web
 
 import hub as hub_package
+from hub.auth.scope import Role
 from hub.http import VERSION
 from hub.http.i18n import Catalog
 from hub.http.pages import page_routes
@@ -34,9 +43,29 @@ from hub.http.pages.formatting import (
     translated_word,
     utc_text,
 )
-from hub.http.pages.rendering import CATALOG_KEY, JINJA_KEY
+from hub.http.pages.rendering import (
+    CATALOG_KEY,
+    JINJA_KEY,
+    NAVIGATION,
+    NAVIGATION_KEY,
+    NavLink,
+    Page,
+    Rendered,
+    page_handler,
+)
 
-__all__ = ["FRONTEND_ENV", "JINJA_KEY", "frontend_dir", "setup"]
+__all__ = [
+    "FRONTEND_ENV",
+    "JINJA_KEY",
+    "DashboardPages",
+    "NavLink",
+    "Page",
+    "Rendered",
+    "add_pages",
+    "frontend_dir",
+    "page_handler",
+    "setup",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,7 +88,8 @@ def setup(app: web.Application, directory: Path | None = None) -> None:
         _LOGGER.warning("No dashboard: %s has no templates/ and static/ (set %s)", directory, FRONTEND_ENV)
         return
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
+        # The core's templates by name; an integration's as "<domain>/<name>.html" (add_pages fills the prefixes).
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates), jinja2.PrefixLoader({})]),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -78,4 +108,51 @@ def setup(app: web.Application, directory: Path | None = None) -> None:
     environment.globals["version"] = VERSION
     app[JINJA_KEY] = environment
     app[CATALOG_KEY] = Catalog(directory / "locales")
+    app[NAVIGATION_KEY] = list(NAVIGATION)
     app.add_routes([*page_routes(), web.static("/static", static)])
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardPages:
+    """What an integration adds to the dashboard (the ``dashboard_pages`` hook); every part but ``domain`` is
+    optional. ``nav`` links go into the header, before the administrators' pages."""
+
+    domain: str
+    routes: Sequence[web.RouteDef] = ()
+    templates: Path | None = None
+    static: Path | None = None
+    locales: Path | None = None
+    nav: Sequence[NavLink] = ()
+
+
+def add_pages(app: web.Application, pages: DashboardPages) -> None:
+    """Add one integration's pages to the dashboard; all of them or none (a path already served raises)."""
+    if JINJA_KEY not in app:
+        return  # no dashboard at all (no frontend folder): the API still runs
+    for folder in (pages.templates, pages.static, pages.locales):
+        if folder is not None and not folder.is_dir():
+            raise ValueError(f"{folder} is not a folder")
+    served = {(route.method, route.resource.canonical) for route in app.router.routes() if route.resource}
+    static_prefix = f"/static/{pages.domain}"
+    wanted = {(route.method, route.path) for route in pages.routes}
+    if pages.static is not None:
+        wanted.add(("GET", static_prefix))
+    if clashes := sorted(wanted & served):
+        raise ValueError("already served: " + ", ".join(f"{method} {path}" for method, path in clashes))
+    loader = app[JINJA_KEY].loader
+    assert isinstance(loader, jinja2.ChoiceLoader)
+    prefixes = loader.loaders[1]
+    assert isinstance(prefixes, jinja2.PrefixLoader)
+    if pages.templates is not None:
+        cast(dict[str, jinja2.BaseLoader], prefixes.mapping)[pages.domain] = jinja2.FileSystemLoader(pages.templates)
+    if pages.locales is not None:
+        app[CATALOG_KEY].add(pages.locales)
+    navigation = app[NAVIGATION_KEY]
+    # Before the core's administration links (users, audit), after everything else.
+    place = next((i for i, link in enumerate(navigation) if link in NAVIGATION and link.role is Role.ADMIN), None)
+    place = len(navigation) if place is None else place
+    navigation[place:place] = list(pages.nav)
+    routes: list[web.AbstractRouteDef] = list(pages.routes)
+    if pages.static is not None:
+        routes.append(web.static(static_prefix, pages.static))
+    app.add_routes(routes)

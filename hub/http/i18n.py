@@ -1,4 +1,5 @@
-"""Translations for the dashboard: one flat JSON file per language in ``frontend/locales``.
+"""Translations for the dashboard: one flat JSON file per language in ``frontend/locales`` (and in the
+``locales/`` folder of each integration that adds dashboard pages).
 
 Templates and scripts use the same keys (``nav.overview``, ``health.level.offline``): the page embeds the
 strings of its language, so ``t()`` in JavaScript reads exactly what jinja2's ``t()`` reads. The language is the
@@ -48,15 +49,29 @@ class Translator:
 
 
 class Catalog:
-    """Every language's strings, read once; English fills the gaps of the others."""
+    """Every language's strings, read once; English fills the gaps of the others.
+
+    ``directory`` holds the core's files; ``add`` merges an integration's own ``locales/`` folder (its keys are
+    prefixed with its domain, ``tm20.terminals.title``, so they never shadow the core's).
+    """
 
     def __init__(self, directory: Path) -> None:
-        base = _load(directory / f"{DEFAULT_LANGUAGE}.json")
-        self.translators = {
-            language: Translator(language, base if language == DEFAULT_LANGUAGE else {**base, **_load(path)})
-            for language in LANGUAGES
-            if (path := directory / f"{language}.json").is_file() or language == DEFAULT_LANGUAGE
-        }
+        self._directories = [directory]
+        self.translators: dict[str, Translator] = {}
+        self._build()
+
+    def add(self, directory: Path) -> None:
+        self._directories.append(directory)
+        self._build()
+
+    def _build(self) -> None:
+        base = {key: value for folder in self._directories for key, value in _load(folder / "en.json").items()}
+        self.translators = {DEFAULT_LANGUAGE: Translator(DEFAULT_LANGUAGE, base)}
+        for language in LANGUAGES:
+            paths = [folder / f"{language}.json" for folder in self._directories]
+            if language != DEFAULT_LANGUAGE and any(path.is_file() for path in paths):
+                strings = {key: value for path in paths for key, value in _load(path).items()}
+                self.translators[language] = Translator(language, {**base, **strings})
 
     def translator(self, language: str) -> Translator:
         return self.translators.get(language) or self.translators[DEFAULT_LANGUAGE]

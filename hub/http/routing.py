@@ -13,7 +13,8 @@ the declared schemas), and ``/api/openapi.json``. A handler therefore never chec
         device = scope_of(request).device(request.match_info["device_id"])
         ...body_of(request)["name"]...
 
-Integration routes (the ``http_routes`` hook) are plain aiohttp routes: under ``/api`` they need a signed-in
+Integration routes (the ``http_routes`` hook) are either declarations like these (an integration's REST resource
+gets the same roles, validation and OpenAPI entries) or plain aiohttp routes: under ``/api`` those need a signed-in
 caller unless their handler is marked with ``public`` (a device endpoint or a webhook that checks its own secret).
 """
 

@@ -2,10 +2,11 @@
 
 It mounts the core's REST API (the declared routes of each ``api_*`` module, ``/metrics`` and the OpenAPI
 document), the WebSocket API, the dashboard, then the routes integrations contribute through the
-``http_routes`` hook. Three middlewares wrap every request, outermost first: credentials (who is asking),
-errors (one JSON shape), access (the route's declared role, and its validated body and query).
+``http_routes`` hook and their pages (the ``dashboard_pages`` hook). Three middlewares wrap every request,
+outermost first: credentials (who is asking), errors (one JSON shape), access (the route's declared role, and
+its validated body and query).
 
-An integration whose routes cannot be mounted (a bad path, a path the core or another integration already
+An integration whose routes or pages cannot be mounted (a bad path, a path the core or another integration already
 serves, a hook that raises) is logged once and skipped; the server still starts.
 """
 
@@ -107,6 +108,7 @@ class HttpServer:
         self._mount_websocket()
         dashboard.setup(self.app)
         self._mount_integration_routes()
+        self._mount_integration_pages()
         if _ACCESS_LOGGER.level == logging.NOTSET:
             _ACCESS_LOGGER.setLevel(logging.WARNING)
         runner = web.AppRunner(
@@ -155,19 +157,46 @@ class HttpServer:
                 self.route_failures[name] = reason
                 _LOGGER.error("HTTP routes of %s were not mounted: %s", name, reason)
 
+    def _mount_integration_pages(self) -> None:
+        """Each integration's dashboard pages (the ``dashboard_pages`` hook), all or none, like its routes."""
+        plugins = getattr(self.hub, "plugins", None)
+        if plugins is None:
+            return
+        for implementation in plugins.hook.dashboard_pages.get_hookimpls():
+            name = implementation.plugin_name
+            try:
+                pages = implementation.function(**{arg: self.hub for arg in implementation.argnames})
+                if pages is None:
+                    continue
+                if not isinstance(pages, dashboard.DashboardPages):
+                    raise TypeError(f"expected hub.http.dashboard.DashboardPages, got {pages!r}")
+                dashboard.add_pages(self.app, pages)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {error}"
+                self.route_failures[name] = reason
+                _LOGGER.error("Dashboard pages of %s were not added: %s", name, reason)
+
     def _mount(self, routes: list[Any]) -> None:
-        """Mount all of one integration's routes or none: they are tried on a scratch router first."""
+        """Mount all of one integration's routes or none: they are tried on a scratch router first.
+
+        Plain aiohttp route definitions are mounted as they are; ``ApiRoute`` declarations (an ``ApiRoutes``
+        table) get what the core's routes get: the declared role, validated body and query, OpenAPI.
+        """
         for route in routes:
-            if not isinstance(route, web.AbstractRouteDef):
-                raise TypeError(f"expected aiohttp route definitions (web.get, web.post...), got {route!r}")
+            if not isinstance(route, web.AbstractRouteDef | ApiRoute):
+                raise TypeError(f"expected aiohttp route definitions or ApiRoute declarations, got {route!r}")
         scratch = web.UrlDispatcher()
         for route in routes:
-            route.register(scratch)
+            if isinstance(route, ApiRoute):
+                scratch.add_route(route.method, route.path, route.handler)
+            else:
+                route.register(scratch)
         taken = _served(self.app.router.routes())
         if clashes := sorted(_served(scratch.routes()) & taken):
             listed = ", ".join(f"{method} {path}" for method, path in clashes)
             raise ValueError(f"already served: {listed}")
-        self.app.add_routes(routes)
+        mount(self.app, [route for route in routes if isinstance(route, ApiRoute)])
+        self.app.add_routes([route for route in routes if not isinstance(route, ApiRoute)])
 
 
 def _served(routes: Iterable[web.AbstractRoute]) -> set[tuple[str, str]]:

@@ -7,6 +7,8 @@ database made by an old hub and one made today end up identical.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,17 @@ def default_url(config_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{Path(config_dir).resolve() / DATABASE_FILE}"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """Alembic configured from code (no alembic.ini): our migrations folder, optionally an open connection."""
+def alembic_config(connection: Connection | None = None, migration_folders: Sequence[Path] = ()) -> Config:
+    """Alembic configured from code (no alembic.ini): our migrations folder, optionally an open connection.
+
+    ``migration_folders`` are integrations' version folders (the ``migration_folders`` hook), searched with ours.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if migration_folders:
+        locations = [MIGRATIONS_DIR / "versions", *migration_folders]
+        config.set_main_option("path_separator", "os")
+        config.set_main_option("version_locations", os.pathsep.join(str(path).replace("%", "%%") for path in locations))
     if connection is not None:
         config.attributes["connection"] = connection
     return config
@@ -71,7 +80,7 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(parsed, pool_pre_ping=True)
 
 
-def _upgrade_sync(connection: Connection) -> list[str]:
+def _upgrade_sync(connection: Connection, migration_folders: Sequence[Path] = ()) -> list[str]:
     applied: list[str] = []
 
     def on_apply(*, step: Any, **_kwargs: Any) -> None:  # Alembic passes ctx, step, heads, run_args
@@ -80,14 +89,14 @@ def _upgrade_sync(connection: Connection) -> list[str]:
 
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
-    config = alembic_config(connection)
+    config = alembic_config(connection, migration_folders)
     config.attributes["on_version_apply"] = on_apply
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")  # the core's head and each integration's branch
     return applied
 
 
-async def _upgrade(connection: AsyncConnection) -> list[str]:
-    applied = await connection.run_sync(_upgrade_sync)
+async def _upgrade(connection: AsyncConnection, migration_folders: Sequence[Path] = ()) -> list[str]:
+    applied = await connection.run_sync(_upgrade_sync, migration_folders)
     await connection.commit()
     if applied:
         _LOGGER.info("Database migrated: %s", ", ".join(applied))
@@ -98,12 +107,12 @@ def _current_sync(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def upgrade(url: str) -> list[str]:
+async def upgrade(url: str, migration_folders: Sequence[Path] = ()) -> list[str]:
     """Migrate the database at ``url`` to the newest schema; returns the revision ids applied, oldest first."""
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            return await _upgrade(connection)
+            return await _upgrade(connection, migration_folders)
     finally:
         await engine.dispose()
 
@@ -119,10 +128,14 @@ async def current_revision(url: str) -> str | None:
 
 
 class Database:
-    """The hub's one engine and session factory; ``start()`` connects and migrates, ``close()`` disposes."""
+    """The hub's one engine and session factory; ``start()`` connects and migrates, ``close()`` disposes.
 
-    def __init__(self, url: str) -> None:
+    ``migration_folders``: integrations' Alembic version folders, migrated with the core's.
+    """
+
+    def __init__(self, url: str, migration_folders: Sequence[Path] = ()) -> None:
         self.url = url
+        self.migration_folders = tuple(migration_folders)
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
@@ -141,7 +154,7 @@ class Database:
         engine = create_engine(self.url)
         try:
             async with engine.connect() as connection:
-                await _upgrade(connection)
+                await _upgrade(connection, self.migration_folders)
         except BaseException:
             await engine.dispose()
             raise

@@ -73,10 +73,11 @@ def test_db_upgrade_migrates_once(tmp_path: Path) -> None:
     second = gatehouse("db", "upgrade", "--config", str(config_dir))
 
     assert first.returncode == 0, first.stderr
-    assert "applied 2 migration(s): 0001, 0002" in first.stdout
+    assert "applied 3 migration(s): 0001, 0002, tm20_0001" in first.stdout  # integrations' migrations too
     assert "database is up to date" in second.stdout
     tables = {row[0] for row in sqlite3.connect(config_dir / "gatehouse.db").execute("SELECT name FROM sqlite_master")}
     assert {"tenants", "devices", "entities", "config_entries", "states", "events", "health_uptime", "users"} <= tables
+    assert "tm20_logs" in tables
 
 
 def test_run_serves_the_dashboard_and_sigterm_flushes_pending_writes(tmp_path: Path) -> None:

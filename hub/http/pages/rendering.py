@@ -15,7 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from aiohttp import web
@@ -28,15 +28,26 @@ from hub.http.i18n import LANG_COOKIE, LANGUAGES, Catalog, Translator
 JINJA_KEY = web.AppKey("jinja", jinja2.Environment)
 CATALOG_KEY = web.AppKey("i18n_catalog", Catalog)
 
-#: Header navigation: (path, translation key, minimum role). Pages for higher roles are not even linked.
-NAVIGATION: tuple[tuple[str, str, Role], ...] = (
-    ("/", "nav.overview", Role.VIEWER),
-    ("/events", "nav.events", Role.VIEWER),
-    ("/health", "nav.health", Role.VIEWER),
-    ("/integrations", "nav.integrations", Role.VIEWER),
-    ("/users", "nav.users", Role.ADMIN),
-    ("/audit", "nav.audit", Role.ADMIN),
+
+class NavLink(NamedTuple):
+    """One header link: path, translation key of its label, least role that sees it (higher pages are unlinked)."""
+
+    href: str
+    label: str
+    role: Role = Role.VIEWER
+
+
+#: The core's header navigation; integrations' links (the ``dashboard_pages`` hook) go before users and audit.
+NAVIGATION: tuple[NavLink, ...] = (
+    NavLink("/", "nav.overview"),
+    NavLink("/events", "nav.events"),
+    NavLink("/health", "nav.health"),
+    NavLink("/integrations", "nav.integrations"),
+    NavLink("/users", "nav.users", Role.ADMIN),
+    NavLink("/audit", "nav.audit", Role.ADMIN),
 )
+#: The navigation this application shows: the core's, plus the links integrations added.
+NAVIGATION_KEY = web.AppKey("navigation", list[NavLink])
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -159,7 +170,7 @@ def render(
         "can_admin": caller is not None and caller.at_least(Role.ADMIN),
         "navigation": [
             {"href": href, "label": t(key), "current": href == nav}
-            for href, key, minimum in NAVIGATION
+            for href, key, minimum in request.app.get(NAVIGATION_KEY, NAVIGATION)
             if caller is not None and caller.at_least(minimum)
         ],
         "strings_json": json.dumps(t.strings, ensure_ascii=False),

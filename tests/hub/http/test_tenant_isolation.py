@@ -6,12 +6,16 @@ tries the bank's things (path parameters filled with the bank's real ids): the a
 without any of the bank's things, and nothing of the bank's changes. A route without a case here fails
 ``test_every_route_is_covered``: a new route cannot ship without saying how it keeps tenants apart.
 Platform administrators see both tenants; a held (unclaimed) device is seen by no tenant.
+
+Each tenant also has a TM20 terminal connected through a simulator (a real socket to the hub's TM20
+endpoint), a stored log and a person, so the TM20 routes and pages are tried with real data: the bank's
+terminal, people and logs are 404 for the school, and no command reaches the bank's terminal.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +30,10 @@ from hub.entity import Entity
 from hub.hookspecs import hookimpl
 from hub.integration import Integration
 from hub.tenants import Tenant
-from hub.testing import HubFactory
+from hub.testing import HubFactory, free_port, wait_for
 from hub.testing.http import ADMIN_PASSWORD, ADMIN_USERNAME, ApiClient, SignedInUser, sign_in
+from integrations.tm20.const import MANUFACTURER as TM20
+from integrations.tm20.simulator import TerminalSimulator
 
 PASSWORD = "a long enough password"
 
@@ -73,6 +79,7 @@ class Site:
     key_id: str
     ids: dict[str, str] = field(default_factory=dict)
     event_id: int = 0
+    terminal: TerminalSimulator | None = None
 
     def secrets(self) -> list[str]:
         """Strings that must never appear in the other tenant's answers."""
@@ -86,6 +93,9 @@ class Site:
             self.viewer.id,
             self.viewer.user.username,
             self.key_id,
+            self.ids["sn"],
+            self.ids["person_id"],
+            self.ids["person_name"],
         ]
 
 
@@ -104,7 +114,9 @@ class World:
         return self.hub.http.url
 
 
-async def _site(hub: Hub, session: aiohttp.ClientSession, code: str, integration: TurnstileIntegration) -> Site:
+async def _site(
+    hub: Hub, session: aiohttp.ClientSession, code: str, integration: TurnstileIntegration, tm20_url: str
+) -> Site:
     tenant = await hub.tenants.create(code)
     await hub.auth.create_user(f"{code}-owner", PASSWORD, tenant_id=tenant.id, role=Role.OWNER)
     await hub.auth.create_user(f"{code}-viewer", PASSWORD, tenant_id=tenant.id, role=Role.VIEWER)
@@ -120,6 +132,7 @@ async def _site(hub: Hub, session: aiohttp.ClientSession, code: str, integration
     hub.health.track(health_key, f"{code} gate", device_id=device.id, tenant_id=tenant.id).report_success(40.0)
     hub.bus.fire("access_granted", {"device_id": device.id, "person": f"{code} person"}, tenant_id=tenant.id)
     site = Site(tenant, owner, viewer, secret, key.id)
+    site.terminal, tm20 = await _tm20_terminal(hub, tenant, code, tm20_url)
     site.ids = {
         "device_id": device.id,
         "serial": serial,
@@ -130,24 +143,43 @@ async def _site(hub: Hub, session: aiohttp.ClientSession, code: str, integration
         "key_id": key.id,
         "domain": "turnstile",
         "service": "open",
+        **tm20,
     }
     return site
 
 
+async def _tm20_terminal(hub: Hub, tenant: Tenant, code: str, url: str) -> tuple[TerminalSimulator, dict[str, str]]:
+    """A claimed TM20 terminal, connected, with one stored log; and a person of the tenant."""
+    sn = f"TM-{code.upper()}-0001"
+    await hub.devices.claim(tenant.id, TM20, sn, f"{code} terminal")
+    terminal = TerminalSimulator(url, sn, reconnect=False)
+    await terminal.start()
+    await wait_for(lambda: hub.devices.get_by_serial(TM20, sn).status == "ACTIVE")  # type: ignore[union-attr]
+    assert (await terminal.send_logs(terminal.make_logs(1, enrollid=5)))["result"] is True
+    name = f"{code} cashier"
+    person = await hub.data["tm20"].people.create(tenant.id, enrollid=5, name=name)
+    return terminal, {"sn": sn, "person_id": person["id"], "person_name": name}
+
+
 @pytest.fixture
-async def world(hub_factory: HubFactory, api_session: aiohttp.ClientSession) -> World:
+async def world(hub_factory: HubFactory, api_session: aiohttp.ClientSession) -> AsyncIterator[World]:
     integration = TurnstileIntegration()
-    hub = await hub_factory(http=True, plugins=[integration])
+    port = free_port()
+    hub = await hub_factory(http=True, plugins=[integration], config={"tm20": {"host": "127.0.0.1", "port": port}})
     await hub.auth.onboard(ADMIN_USERNAME, ADMIN_PASSWORD)
-    school = await _site(hub, api_session, "school", integration)
-    bank = await _site(hub, api_session, "bank", integration)
+    tm20_url = f"ws://127.0.0.1:{port}/ws/tm20/"
+    school = await _site(hub, api_session, "school", integration, tm20_url)
+    bank = await _site(hub, api_session, "bank", integration, tm20_url)
     held = await hub.devices.connected("Acme", "SN-HELD", name="Held terminal")
     await hub.recorder.commit_barrier()
     records = await _events(hub)
     school.event_id = records[school.tenant.id]
     bank.event_id = records[bank.tenant.id]
     admin = (await sign_in(hub, api_session, ADMIN_USERNAME, ADMIN_PASSWORD)).api
-    return World(hub, api_session, school, bank, admin, held.id, integration)
+    yield World(hub, api_session, school, bank, admin, held.id, integration)
+    for site in (school, bank):
+        if site.terminal is not None:
+            await site.terminal.close()
 
 
 async def _events(hub: Hub) -> dict[str, int]:
@@ -311,6 +343,34 @@ async def websocket(world: World, path: str) -> None:
     assert_no_leak(world.bank, answer)
 
 
+async def command_bank_terminal(world: World, path: str) -> None:
+    """Neither a door opening nor a destructive command reaches the bank's terminal."""
+    await refused("POST", {"command": "opendoor"})(world, path)
+    await refused("POST", {"command": "cleanuser", "params": {"confirm": True}})(world, path)
+    assert world.bank.terminal is not None and world.bank.terminal.door_openings == 0
+    assert all(message.get("cmd") not in ("opendoor", "cleanuser") for message in world.bank.terminal.received)
+    assert world.bank.terminal.users == {} or 5 in world.bank.terminal.users  # not wiped
+
+
+async def new_person_in_bank(world: World, path: str) -> None:
+    body = {"enrollid": 99, "name": "intruder", "tenant_id": world.bank.tenant.id}
+    await refused("POST", body)(world, path)
+    assert world.hub.data["tm20"].people.find(world.bank.tenant.id, 99) is None
+
+
+def refused_page() -> Case:
+    """A page of the bank's thing is the 404 page for the school, and names nothing of the bank's."""
+
+    async def case(world: World, path: str) -> None:
+        cookies = {"gh_access": world.school.owner.access_token, "gh_refresh": world.school.owner.refresh_token}
+        async with aiohttp.ClientSession(cookies=cookies) as browser, browser.get(world.url + path) as response:
+            text = await response.text()
+        assert response.status == 404, (path, response.status)
+        assert_no_leak(world.bank, text, asked=path)
+
+    return case
+
+
 async def page(world: World, path: str) -> None:
     """Dashboard pages: with the school's session cookies, nothing of the bank's is in the HTML."""
     cookies = {"gh_access": world.school.owner.access_token, "gh_refresh": world.school.owner.refresh_token}
@@ -372,6 +432,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/health/devices"): listing,
     ("POST", "/api/health/devices/{key}/check-now"): refused("POST"),
     ("POST", "/api/health/devices/{key}/reconnect"): refused("POST"),
+    # TM20 terminals and people (integrations/tm20/api.py)
+    ("GET", "/api/terminals"): listing,
+    ("GET", "/api/terminals/connected"): listing,
+    ("GET", "/api/terminals/{sn}"): refused("GET"),
+    ("PATCH", "/api/terminals/{sn}"): refused("PATCH", {"name": "Mine now", "time_zone": "UTC"}),
+    ("POST", "/api/terminals/{sn}/command"): command_bank_terminal,
+    ("GET", "/api/terminals/{sn}/users"): refused("GET"),
+    ("GET", "/api/terminals/{sn}/logs"): refused("GET"),
+    ("GET", "/api/tm20/people"): listing,
+    ("POST", "/api/tm20/people"): new_person_in_bank,
+    ("PATCH", "/api/tm20/people/{person_id}"): refused("PATCH", {"name": "Mine now", "enabled": False}),
+    ("DELETE", "/api/tm20/people/{person_id}"): refused("DELETE"),
+    ("GET", "/tm20/{sn}"): refused_page(),
 }
 
 
@@ -427,6 +500,9 @@ async def test_a_tenant_reaches_none_of_the_other_tenants_things(world: World) -
     assert world.hub.auth.user(world.bank.viewer.id) is not None
     assert world.hub.auth.api_key(world.bank.key_id).revoked_at is None  # type: ignore[union-attr]
     assert world.hub.auth.authenticate(world.bank.api_key).tenant_id == world.bank.tenant.id
+    bank_person = world.hub.data["tm20"].people.find(world.bank.tenant.id, 5)
+    assert bank_person is not None and bank_person.name == "bank cashier" and bank_person.enabled
+    assert world.hub.devices.get_by_serial(TM20, world.bank.ids["sn"]).name == "bank terminal"  # type: ignore[union-attr]
 
 
 async def test_the_same_holds_for_an_api_key(world: World) -> None:
@@ -452,6 +528,10 @@ async def test_a_platform_administrator_sees_both_tenants(world: World) -> None:
     assert {event["id"] for event in events} == {world.school.event_id, world.bank.event_id}
     status, _ = await world.admin.get(f"/api/devices/{world.bank.ids['device_id']}")
     assert status == 200
+    _, terminals = await world.admin.get("/api/terminals")
+    assert {world.school.ids["sn"], world.bank.ids["sn"]} <= {terminal["sn"] for terminal in terminals}
+    _, people = await world.admin.get("/api/tm20/people")
+    assert {world.school.ids["person_id"], world.bank.ids["person_id"]} == {person["id"] for person in people}
 
 
 async def test_a_held_device_is_seen_by_no_tenant(world: World) -> None:

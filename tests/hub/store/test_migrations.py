@@ -12,10 +12,21 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 import hub
+from hub.plugins import PluginManager
 from hub.store.database import Database, alembic_config, create_engine, current_revision, upgrade
 from hub.store.models import Base
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _builtin_folders() -> list[Path]:
+    """The built-in integrations' migrations (the ``migration_folders`` hook); loading them imports their models."""
+    plugins = PluginManager()
+    plugins.load_builtin()
+    return plugins.migration_folders()
+
+
+FOLDERS = _builtin_folders()
 
 
 def test_there_is_one_head_and_it_is_the_auth_revision() -> None:
@@ -38,27 +49,53 @@ def _differences(connection: Connection) -> list[object]:
     return list(compare_metadata(context, Base.metadata))
 
 
-async def test_migrated_schema_matches_the_models(database: Database) -> None:
-    async with database.engine.connect() as connection:
-        differences = await connection.run_sync(_differences)
+async def test_migrated_schema_matches_the_models(database_url: str) -> None:
+    """Core and integration migrations together create exactly the models on ``Base`` (tm20's included)."""
+    assert "tm20_logs" in Base.metadata.tables
+    database = Database(database_url, migration_folders=FOLDERS)
+    await database.start()
+    try:
+        async with database.engine.connect() as connection:
+            differences = await connection.run_sync(_differences)
+    finally:
+        await database.close()
     assert differences == []
+
+
+def test_integration_branches_depend_on_the_core_head() -> None:
+    script = ScriptDirectory.from_config(alembic_config(migration_folders=FOLDERS))
+    assert sorted(script.get_heads()) == ["0002", "tm20_0001"]
+    tm20 = script.get_revision("tm20")
+    assert tm20 is not None and tm20.dependencies == "0002" and tm20.down_revision is None
+
+
+async def test_upgrade_with_integrations_runs_the_core_first(database_url: str) -> None:
+    assert await upgrade(database_url, FOLDERS) == ["0001", "0002", "tm20_0001"]
+    assert await upgrade(database_url, FOLDERS) == []
 
 
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
-async def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(database: Database) -> None:
+async def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(database_url: str) -> None:
     model_tables = set(Base.metadata.tables)
-    async with database.engine.connect() as connection:
-        assert await connection.run_sync(_tables) >= model_tables
-        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "base"))
-        await connection.commit()
-        assert await connection.run_sync(_tables) == {"alembic_version"}
-    engine = create_engine(database.url)
+    database = Database(database_url, migration_folders=FOLDERS)
+    await database.start()
+    await database.close()
+    engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+            assert await connection.run_sync(_tables) >= model_tables
+            await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync, FOLDERS), "base"))
+            await connection.commit()
+            assert await connection.run_sync(_tables) == {"alembic_version"}
+    finally:
+        await engine.dispose()
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync, FOLDERS), "heads"))
             await connection.commit()
             assert await connection.run_sync(_tables) == model_tables | {"alembic_version"}
     finally:

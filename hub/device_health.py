@@ -277,8 +277,7 @@ class DeviceHealth:
         """Start the schedule: polled devices are checked at once; read back the stored uptime."""
         self._active = True
         self._since = self.monitor.clock()
-        if not self.monitor.uptime.is_loaded(self.key):
-            self.monitor.hub.create_task(self._load_uptime(), f"health uptime {self.key}")
+        self.monitor.load_uptime()
         if self.check is not None:
             self._set_due(0.0)
         elif self.level is not HealthLevel.OFFLINE:
@@ -309,11 +308,6 @@ class DeviceHealth:
             self.monitor.uptime.add(self.key, since, now, self.connected)
         if self._active and (since is None or now > since):
             self._since = now
-
-    async def _load_uptime(self) -> None:
-        await self.monitor.uptime.load(self.key)
-        if self._active:
-            self.publish()
 
     def _set_due(self, delay: float | None) -> None:
         if self._timer is not None:

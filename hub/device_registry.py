@@ -201,9 +201,7 @@ class DeviceRegistry:
 
     async def _save(self, device: Device, action: str) -> Device:
         old = self._devices.get(device.id)
-        async with self._hub.database.session() as session:
-            await session.merge(DeviceRow(**{**asdict(device), "status": str(device.status)}))
-            await session.commit()
+        await self._hub.database.merge(DeviceRow(**{**asdict(device), "status": str(device.status)}))
         self._remember(device)
         self._announce(action, device, old.tenant_id if old else None)
         return device

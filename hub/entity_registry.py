@@ -150,9 +150,7 @@ class EntityRegistry:
         return candidate
 
     async def _save(self, entry: RegistryEntry) -> None:
-        async with self._hub.database.session() as session:
-            await session.merge(EntityRow(**asdict(entry)))
-            await session.commit()
+        await self._hub.database.merge(EntityRow(**asdict(entry)))
         self._remember(entry)
 
     def _remember(self, entry: RegistryEntry) -> None:
@@ -162,8 +160,8 @@ class EntityRegistry:
     def _device_updated(self, event: Event[Any]) -> None:
         """A claim or a release moves the device's entities (and their states) to the new tenant."""
         device = self._hub.devices.get(event.data["device_id"])
-        if device is None:
-            return
+        if device is None or (event.data["action"] == "update" and event.data["old_tenant_id"] == device.tenant_id):
+            return  # a status change (2,000 terminals reconnecting): no entity to move, no scan of them all
         for entity in [entity for entity in self._live.values() if entity.device_id == device.id]:
             if entity.tenant_id != device.tenant_id:
                 entity.tenant_id = device.tenant_id

@@ -81,6 +81,7 @@ class HealthMonitor:
         self._backoff_args: tuple[Sequence[float], float, int | None] = (delays, max_delay, max_retries)
         self._devices: dict[str, DeviceHealth] = {}
         self._flush_timer: asyncio.TimerHandle | None = None
+        self._uptime_task: asyncio.Task[None] | None = None
         self.started = False
 
     def new_backoff(self) -> Backoff:
@@ -163,6 +164,20 @@ class HealthMonitor:
             "average_uptime": round(sum(uptimes) / len(uptimes), 1) if uptimes else None,
         }
 
+    def load_uptime(self) -> None:
+        """Read the stored uptime of every device once (one query, not one per device), then show it."""
+        if not self.uptime.loaded and self._uptime_task is None:
+            self._uptime_task = self.hub.create_task(self._load_uptime(), "health uptime load")
+
+    async def _load_uptime(self) -> None:
+        try:
+            await self.uptime.load()
+        finally:
+            self._uptime_task = None
+        for device in self._devices.values():
+            if device.active:
+                device.publish()
+
     # ------------------------------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
@@ -190,10 +205,12 @@ class HealthMonitor:
 
     async def flush(self) -> None:
         """Count every device's time up to now and write it to the database."""
-        for device in self._devices.values():
+        for number, device in enumerate(list(self._devices.values()), 1):
             device.account()
             if device.active:
                 device.publish()
+            if number % 100 == 0:
+                await asyncio.sleep(0)  # thousands of devices: let the loop answer in between
         try:
             await self.uptime.flush()
         except Exception as err:  # the database is down or busy: keep counting, write next time

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.store.models import UptimeRow
@@ -55,7 +56,7 @@ class UptimeBook:
         self.window_days = window_days
         self._stored: dict[str, dict[str, list[float]]] = {}
         self._pending: dict[str, dict[str, list[float]]] = {}
-        self._loaded: set[str] = set()
+        self._loaded = False
         # Loading and flushing both replace what is stored: one at a time, or seconds are counted twice.
         self._lock = asyncio.Lock()
 
@@ -86,21 +87,22 @@ class UptimeBook:
         observed, online = self.totals(key)
         return None if observed <= 0 else min(100.0, 100.0 * online / observed)
 
-    def is_loaded(self, key: str) -> bool:
-        return self.database is None or key in self._loaded
+    @property
+    def loaded(self) -> bool:
+        return self.database is None or self._loaded
 
-    async def load(self, key: str) -> None:
-        """Read the window's days of ``key`` from the database (once per key and book)."""
-        if self.database is None or key in self._loaded:
+    async def load(self) -> None:
+        """Read the window's days of every device from the database, in one query, once per book."""
+        if self.loaded:
             return
         async with self._lock:
+            if self._loaded:
+                return
             since = first_day(self.clock(), self.window_days)
-            async with self.database.session() as session:
-                rows = await session.scalars(
-                    select(UptimeRow).where(UptimeRow.device_key == key, UptimeRow.day >= since)
-                )
-                self._stored[key] = {row.day: [row.observed_seconds, row.online_seconds] for row in rows}
-            self._loaded.add(key)
+            async with self.database.session() as session:  # type: ignore[union-attr]
+                for row in await session.scalars(select(UptimeRow).where(UptimeRow.day >= since)):
+                    self._stored.setdefault(row.device_key, {})[row.day] = [row.observed_seconds, row.online_seconds]
+            self._loaded = True
 
     async def flush(self) -> None:
         """Add the seconds counted since the last flush to the database; drop days that left the window."""
@@ -125,14 +127,24 @@ class UptimeBook:
 
     @staticmethod
     async def _write(session: AsyncSession, pending: dict[str, dict[str, list[float]]], since: str) -> None:
-        for key, days in pending.items():
-            for day, (observed, online) in days.items():
-                row = await session.get(UptimeRow, (key, day))
-                if row is None:
-                    session.add(UptimeRow(device_key=key, day=day, observed_seconds=observed, online_seconds=online))
-                else:
-                    row.observed_seconds += observed
-                    row.online_seconds += online
+        # One upsert for every device and day, not a read and a write each: 2,000 devices must not hold the
+        # event loop and the write lock for a second (TM20 log commits wait behind it).
+        rows = [
+            {"device_key": key, "day": day, "observed_seconds": observed, "online_seconds": online}
+            for key, book in pending.items()
+            for day, (observed, online) in book.items()
+        ]
+        if rows:
+            table = UptimeRow.__table__
+            insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
+            upsert = insert.on_conflict_do_update(
+                index_elements=[table.c.device_key, table.c.day],
+                set_={
+                    "observed_seconds": table.c.observed_seconds + insert.excluded.observed_seconds,
+                    "online_seconds": table.c.online_seconds + insert.excluded.online_seconds,
+                },
+            )
+            await session.execute(upsert, rows)
         await session.execute(delete(UptimeRow).where(UptimeRow.day < since))
 
     def _merge(self, pending: dict[str, dict[str, list[float]]]) -> None:

@@ -6,6 +6,8 @@ database made by an old hub and one made today end up identical.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -138,6 +140,8 @@ class Database:
         self.migration_folders = tuple(migration_folders)
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._merges: list[tuple[Any, asyncio.Future[None]]] = []
+        self._merger: asyncio.Task[None] | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -162,6 +166,9 @@ class Database:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     async def close(self) -> None:
+        if self._merger is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._merger
         if self._engine is not None:
             await self._engine.dispose()
         self._engine = None
@@ -172,6 +179,44 @@ class Database:
         if self._sessions is None:
             raise RuntimeError("Database.start() has not run")
         return self._sessions()
+
+    async def merge(self, row: Any) -> None:
+        """Insert or update one ORM row (by primary key) in the next group commit; returns once committed.
+
+        One writer task merges whatever is queued in one transaction, so a storm of registry writes (2,000
+        terminals reconnecting) takes one connection and a few commits instead of a pool connection each.
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._merges.append((row, future))
+        if self._merger is None or self._merger.done():
+            self._merger = asyncio.get_running_loop().create_task(self._merge_queued(), name="database merge")
+        await future
+
+    async def _merge_queued(self) -> None:
+        while self._merges:
+            batch, self._merges = self._merges, []
+            try:
+                await self._merge_rows([row for row, _ in batch])
+            except Exception:  # a bad row must not fail the others: write them one by one
+                for row, future in batch:
+                    try:
+                        await self._merge_rows([row])
+                    except Exception as err:
+                        if not future.done():
+                            future.set_exception(err)
+                    else:
+                        if not future.done():
+                            future.set_result(None)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+    async def _merge_rows(self, rows: list[Any]) -> None:
+        async with self.session() as session:
+            for row in rows:
+                await session.merge(row)
+            await session.commit()
 
     def __repr__(self) -> str:
         return f"<Database {make_url(self.url).render_as_string(hide_password=True)}>"

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,6 +58,9 @@ EVENT_ACCESS = "access"
 EVENT_DOOR = "tm20_door_event"
 # A message refreshes the terminal's health at most this often: 500 messages/s must not mean 2,000 state writes/s.
 HEALTH_REFRESH = 10.0
+# Terminals catching up at once (clock, getnewlog drain, queued commands): 2,000 reconnecting after a hub restart
+# are served this many at a time instead of all in the same instant.
+CATCH_UP_CONCURRENCY = 50
 
 
 def health_key(sn: str) -> str:
@@ -85,6 +89,8 @@ class TerminalManager:
         self._health_reported: dict[str, float] = {}
         self._flush_locks: dict[str, asyncio.Lock] = {}
         self._refused: set[str] = set()
+        self._unsaved: set[str] = set()  # terminals whose only change is last_registered: written at stop
+        self._catching_up = asyncio.Semaphore(CATCH_UP_CONCURRENCY)
         self._unlisten: Any = None
 
     # ------------------------------------------------------------------------------------------ life cycle
@@ -92,6 +98,7 @@ class TerminalManager:
     async def start(self) -> None:
         self.terminals = await self.store.terminals()
         self._log_counts = await self.store.log_counts()
+        await self.store.load_queued()
         await self.people.load()
         self._unlisten = self.hub.bus.listen(EVENT_DEVICE_REGISTRY_UPDATED, self._device_updated)
         self.server = Tm20Server(
@@ -115,6 +122,8 @@ class TerminalManager:
         if self.server is not None:
             await self.server.stop()
         await self.writer.stop()
+        unsaved, self._unsaved = self._unsaved, set()
+        await asyncio.gather(*(self.store.save_terminal(self.terminals[sn]) for sn in unsaved))
 
     # ---------------------------------------------------------------------------------------------- lookups
 
@@ -169,14 +178,21 @@ class TerminalManager:
             MANUFACTURER, sn, model=_text(devinfo.get("modelname")), sw_version=_text(devinfo.get("firmware"))
         )
         now = time.time()
-        info = self.terminals.get(sn) or TerminalInfo(sn, first_seen=now)
+        known = self.terminals.get(sn)
+        info = TerminalInfo(sn, first_seen=now) if known is None else replace(known)
         info.device_id = device.id
         info.model = _text(devinfo.get("modelname")) or info.model
         info.firmware = _text(devinfo.get("firmware")) or info.firmware
-        info.devinfo = dict(devinfo)
+        if devinfo != info.devinfo:
+            info.devinfo = dict(devinfo)
+        session.devinfo = info.devinfo  # one dict per terminal, shared by its session
+        unchanged = info == known
         info.last_registered = now
         self.terminals[sn] = info
-        await self.store.save_terminal(info)
+        if unchanged:
+            self._unsaved.add(sn)  # the same terminal again: no write per registration (last_registered at stop)
+        else:
+            await self.store.save_terminal(info)
         session.time_zone = self.zone_of(sn)
         session.context = device.id
         self._track_health(device)
@@ -191,17 +207,20 @@ class TerminalManager:
     async def on_registered(self, session: TerminalSession) -> None:
         """After the reg reply: clock, missed logs (getnewlog drain, de-duplicated), then queued commands."""
         sn = session.sn or ""
-        await self._sync_clock(session)
-        try:
-            records = await session.paged("getnewlog")
-        except SessionClosed:
-            return
-        except Tm20Error as err:
-            _LOGGER.info("TM20 %s: getnewlog drain failed: %s", sn, err)
-            records = []
-        if records:
-            await self._store_logs(session, records, None)
-        await self.flush_queue(sn)
+        async with self._catching_up:
+            if session.ended is not None:
+                return
+            await self._sync_clock(session)
+            try:
+                records = await session.paged("getnewlog")
+            except SessionClosed:
+                return
+            except Tm20Error as err:
+                _LOGGER.info("TM20 %s: getnewlog drain failed: %s", sn, err)
+                records = []
+            if records:
+                await self._store_logs(session, records, None)
+            await self.flush_queue(sn)
 
     async def _sync_clock(self, session: TerminalSession) -> None:
         try:

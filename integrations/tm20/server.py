@@ -403,7 +403,9 @@ class Tm20Server:
         while True:
             await asyncio.sleep(self.ping_interval)
             now = time.time()
-            for session in list(self._live):
+            for number, session in enumerate(list(self._live), 1):
+                if number % 100 == 0:
+                    await asyncio.sleep(0)  # 2,000 terminals: acks must not wait for the whole round
                 if session.ended is not None:
                     continue
                 connection = session.connection

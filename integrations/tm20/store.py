@@ -153,6 +153,8 @@ class Tm20Store:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        # Serials that may have queued commands: a registration of any other costs no query.
+        self._queued: set[str] = set()
 
     # ------------------------------------------------------------------------------------------ terminals
 
@@ -174,20 +176,19 @@ class Tm20Store:
         }
 
     async def save_terminal(self, info: TerminalInfo) -> None:
-        async with self.database.session() as session:
-            await session.merge(
-                Tm20Terminal(
-                    sn=info.sn,
-                    device_id=info.device_id,
-                    time_zone=info.time_zone,
-                    model=info.model,
-                    firmware=info.firmware,
-                    devinfo=info.devinfo,
-                    first_seen=info.first_seen,
-                    last_registered=info.last_registered,
-                )
+        """Through the hub's group commit: a storm of registrations is a few transactions on one connection."""
+        await self.database.merge(
+            Tm20Terminal(
+                sn=info.sn,
+                device_id=info.device_id,
+                time_zone=info.time_zone,
+                model=info.model,
+                firmware=info.firmware,
+                devinfo=info.devinfo,
+                first_seen=info.first_seen,
+                last_registered=info.last_registered,
             )
-            await session.commit()
+        )
 
     # ----------------------------------------------------------------------------------------------- logs
 
@@ -287,18 +288,27 @@ class Tm20Store:
 
     # ------------------------------------------------------------------------------------ queued commands
 
+    async def load_queued(self) -> None:
+        async with self.database.session() as session:
+            self._queued = set((await session.scalars(select(Tm20PendingCommand.sn).distinct())).all())
+
     async def queue_command(self, sn: str, command: str, params: dict[str, Any]) -> None:
         async with self.database.session() as session:
             session.add(Tm20PendingCommand(sn=sn, command=command, params=params, created_at=time.time()))
             await session.commit()
+        self._queued.add(sn)  # after the commit: a read that found nothing meanwhile must not lose it
 
     async def pending_commands(self, sn: str) -> list[PendingCommand]:
+        if sn not in self._queued:
+            return []
         async with self.database.session() as session:
             rows = (
                 await session.scalars(
                     select(Tm20PendingCommand).where(Tm20PendingCommand.sn == sn).order_by(Tm20PendingCommand.id)
                 )
             ).all()
+        if not rows:
+            self._queued.discard(sn)
         return [PendingCommand(row.id, row.sn, row.command, dict(row.params), row.created_at) for row in rows]
 
     async def pending_count(self, sn: str) -> int:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import sqlite3
+
+import pytest
+from sqlalchemy import func, make_url, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from hub.device_registry import DeviceStatus
+from hub.store import database as database_module
+from hub.store.models import DeviceRow
 from hub.testing import wait_for
 from integrations.tm20.const import MANUFACTURER
 
@@ -85,3 +95,37 @@ async def test_flattened_reg_and_cmd_echo_firmware_work(site: Tm20Site) -> None:
     assert site.manager.terminals["QUIRK001"].model == "tfs30"
     reply = await site.manager.run_command("QUIRK001", "gettime", {})
     assert reply["time"] == terminal.now() or "time" in reply
+
+
+async def test_a_burst_of_registrations_never_runs_out_of_database_connections(
+    tm20_site_factory: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """300 terminals at once while another process holds the write lock for 2 s, on a pool of 2 connections
+    that waits 1 s: registry and terminal writes queue in one writer instead of each holding a connection."""
+    monkeypatch.setattr(
+        database_module,
+        "create_async_engine",
+        functools.partial(create_async_engine, pool_size=2, max_overflow=0, pool_timeout=1),
+    )
+    site = await tm20_site_factory()
+    serials = [f"BURST{number:04d}" for number in range(300)]
+    await asyncio.gather(*(site.claim(sn) for sn in serials[:200]))  # 100 more connect unclaimed (held)
+    blocker = sqlite3.connect(str(make_url(site.hub.database.url).database))
+    blocker.execute("BEGIN IMMEDIATE")  # a slow writer elsewhere: every write waits
+    try:
+        burst = asyncio.gather(*(site.terminal(sn) for sn in serials))
+        await asyncio.sleep(2.0)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    terminals = await burst
+    assert [terminal.reg_reply and terminal.reg_reply["result"] for terminal in terminals] == [True] * len(serials)
+    assert len(site.manager.server.sessions) == len(serials)  # type: ignore[union-attr]
+    devices = [site.hub.devices.get_by_serial(MANUFACTURER, sn) for sn in serials]
+    assert all(device is not None and device.status is DeviceStatus.ACTIVE for device in devices)
+    async with site.hub.database.session() as session:
+        active = await session.scalar(
+            select(func.count()).select_from(DeviceRow).where(DeviceRow.status == str(DeviceStatus.ACTIVE))
+        )
+    assert active == len(serials)
+    assert len(site.hub.entities.all(tenant_id=site.tenant.id)) >= 4 * 200

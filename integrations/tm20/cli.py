@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import signal
+import threading
 from typing import Any
 
 from hub.hookspecs import hookimpl
@@ -58,8 +58,8 @@ def _simulate_tm20(args: argparse.Namespace) -> int:
         stats = SimulationStats(record=False)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for number in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread: no signals
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            for number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(number, stop.set)
         reporter = asyncio.create_task(_report(stats, stop))
         try:

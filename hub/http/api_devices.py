@@ -15,7 +15,7 @@ from aiohttp import web
 from hub.auth.scope import NotFound, Role, TenantScope
 from hub.device_health import DeviceHealth
 from hub.http import audit, hub_of, json_response, scope_of
-from hub.http.errors import ApiError
+from hub.http.params import acting_tenant
 from hub.http.routing import ApiRoutes, body_of
 
 routes = ApiRoutes("devices")
@@ -90,7 +90,7 @@ async def claim_device(request: web.Request) -> web.Response:
     409 when another tenant does."""
     body = body_of(request)
     scope = scope_of(request)
-    tenant_id = _target_tenant(scope, body.get("tenant_id"))
+    tenant_id = acting_tenant(scope, body.get("tenant_id"))
     devices = hub_of(request).devices
     existing = devices.get_by_serial(body["manufacturer"], body["serial_number"])
     if existing is not None and existing.tenant_id == tenant_id:
@@ -98,16 +98,6 @@ async def claim_device(request: web.Request) -> web.Response:
     device = await devices.claim(tenant_id, body["manufacturer"], body["serial_number"], body.get("name"))
     await audit(request, "device.claim", target=device.id, tenant_id=tenant_id, details=_identity(device.as_dict()))
     return json_response(device.as_dict(), status=201)
-
-
-def _target_tenant(scope: TenantScope, requested: str | None) -> str:
-    """The caller's own tenant, or (platform administrators) the one they name; an unseen tenant is 404."""
-    tenant_id = requested or scope.caller.tenant_id
-    if tenant_id is None:
-        raise ApiError(400, "invalid_data", "name the tenant to act for", {"tenant_id": "required"})
-    if not scope.sees(tenant_id) or scope.hub.tenants.get(tenant_id) is None:
-        raise NotFound("tenant", tenant_id)
-    return tenant_id
 
 
 def _identity(device: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 Query values arrive as text: these coerce them (``limit=50`` to 50, ``start=2026-01-01T08:00`` to epoch
 seconds) and fail with a message that names what was expected; ``openapi_type`` tells the document about them.
+``acting_tenant`` resolves the tenant a write acts for (yours, or the one a platform administrator names).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Any
 
 import voluptuous as vol
 
-__all__ = ["boolean", "limit", "openapi_type", "timestamp"]
+from hub.auth.scope import NotFound, TenantScope
+from hub.http.errors import ApiError
+
+__all__ = ["acting_tenant", "boolean", "limit", "openapi_type", "timestamp"]
 
 
 def timestamp(value: Any) -> float:
@@ -65,3 +69,13 @@ def openapi_type(value: Any) -> Any:
     if value is object:
         return {}
     return voluptuous_openapi.UNSUPPORTED
+
+
+def acting_tenant(scope: TenantScope, requested: str | None) -> str:
+    """The caller's own tenant, or (platform administrators) the one they name; an unseen tenant is 404."""
+    tenant_id = requested or scope.caller.tenant_id
+    if tenant_id is None:
+        raise ApiError(400, "invalid_data", "name the tenant to act for", {"tenant_id": "required"})
+    if not scope.sees(tenant_id) or scope.hub.tenants.get(tenant_id) is None:
+        raise NotFound("tenant", tenant_id)
+    return tenant_id

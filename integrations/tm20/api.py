@@ -15,12 +15,12 @@ from typing import Any
 import voluptuous as vol
 from aiohttp import web
 
-from hub.auth.scope import NotFound, Role, TenantScope
+from hub.auth.scope import NotFound, Role
 from hub.core import Hub
 from hub.hookspecs import hookimpl
 from hub.http import audit, hub_of, json_response, scope_of
 from hub.http.errors import ApiError
-from hub.http.params import limit, timestamp
+from hub.http.params import acting_tenant, limit, timestamp
 from hub.http.routing import ApiRoutes, body_of, query_of
 
 from . import views
@@ -205,16 +205,6 @@ PERSON_CREATE = vol.Schema(
 PERSON_PATCH = vol.Schema(PERSON_FIELDS)
 
 
-def _target_tenant(scope: TenantScope, requested: str | None) -> str:
-    """The caller's tenant, or the one a platform administrator names; another tenant is 404."""
-    tenant_id = requested or scope.caller.tenant_id
-    if tenant_id is None:
-        raise ApiError(400, "invalid_data", "name the tenant to act for", {"tenant_id": "required"})
-    if not scope.sees(tenant_id) or scope.hub.tenants.get(tenant_id) is None:
-        raise NotFound("tenant", tenant_id)
-    return tenant_id
-
-
 async def _person(request: web.Request) -> dict[str, Any]:
     """The person of the path if the caller sees its tenant; NotFound otherwise."""
     scope = scope_of(request)
@@ -242,7 +232,7 @@ async def list_people(request: web.Request) -> web.Response:
 async def create_person(request: web.Request) -> web.Response:
     """Terminals that are offline get the person when they next register (queued commands)."""
     body = dict(body_of(request))
-    tenant_id = _target_tenant(scope_of(request), body.pop("tenant_id", None))
+    tenant_id = acting_tenant(scope_of(request), body.pop("tenant_id", None))
     person = views.person_dict(await _manager(hub_of(request)).people.create(tenant_id, **body))
     await audit(request, "tm20.person.create", target=person["id"], tenant_id=tenant_id,
                 details={"enrollid": person["enrollid"], "name": person["name"]})  # fmt: skip

@@ -3,7 +3,7 @@
 // committed it by then) so the row gets its id and its acknowledge button.
 
 import { api, busy, errorMessage, refreshFromServer, toast } from "./api.js";
-import { formatDateTime, formatTimes } from "./format.js";
+import { cell, formatDateTime, formatTimes } from "./format.js";
 import { t, tOr } from "./i18n.js";
 import { connection } from "./live.js";
 
@@ -30,14 +30,6 @@ document.addEventListener("click", (event) => {
     }
   });
 });
-
-function cell(label, content) {
-  const td = document.createElement("td");
-  td.dataset.label = label;
-  if (content instanceof Node) td.append(content);
-  else td.textContent = content;
-  return td;
-}
 
 function provisionalRow(event) {
   const row = document.createElement("tr");

@@ -81,4 +81,13 @@ export function formatTimes(root = document) {
   }
 }
 
+/** A table cell labelled for the phone layout (where rows become cards), holding text or a node. */
+export function cell(label, content) {
+  const td = document.createElement("td");
+  td.dataset.label = label;
+  if (content instanceof Node) td.append(content);
+  else td.textContent = content;
+  return td;
+}
+
 export { lang };

@@ -2,6 +2,7 @@
 // events of this terminal arrive through subscribe_events and are added on top of the server-rendered table.
 
 import { api, busy, errorMessage, toast } from "/static/js/api.js";
+import { cell } from "/static/js/format.js";
 import { t, tOr } from "/static/js/i18n.js";
 import { connection } from "/static/js/live.js";
 
@@ -26,14 +27,6 @@ door?.addEventListener("click", () =>
 /** "2026-03-01T08:15:00+01:00" -> "2026-03-01 08:15:00": the terminal's own clock, as the table shows it. */
 function terminalTime(iso) {
   return typeof iso === "string" && iso.length >= 19 ? iso.slice(0, 19).replace("T", " ") : String(iso ?? "");
-}
-
-function cell(label, content) {
-  const td = document.createElement("td");
-  td.dataset.label = label;
-  if (content instanceof Node) td.append(content);
-  else td.textContent = content;
-  return td;
 }
 
 function addRow(logId, time, who, method, direction) {

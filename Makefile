@@ -30,12 +30,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Debian packages the tests use, installed only when their program is missing (sudo only when not root):
-# PostgreSQL's server binaries (tests start a throwaway cluster) and Chromium (Playwright drives /usr/bin/chromium
-# for dashboard tests; it never downloads a browser).
+# PostgreSQL's server binaries (tests start a throwaway cluster), Chromium (Playwright drives /usr/bin/chromium
+# for dashboard tests; it never downloads a browser) and GStreamer's RTSP server for the system python3 (camera
+# tests serve a real H.264 RTSP stream on loopback; the gi bindings only exist outside the venv).
+GST_PACKAGES := gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+  gstreamer1.0-plugins-ugly gir1.2-gstreamer-1.0 python3-gi gstreamer1.0-tools
 system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="postgresql"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	/usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' \
+	  2>/dev/null || missing="$$missing $(GST_PACKAGES)"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null; then sudo="sudo"; \

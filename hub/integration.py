@@ -42,6 +42,8 @@ class Integration:
     ``async_setup`` runs once at start when that section is present. ``config_entry_schema`` validates the
     data of one config entry; ``async_setup_entry`` / ``async_unload_entry`` start and stop one entry.
     Set-up may raise ConfigEntryNotReady (retried with back-off) or ConfigEntryAuthFailed (not retried).
+    ``secret_fields`` name the entry data keys (passwords, keys, tokens) that are encrypted at rest and never
+    returned by the API.
     """
 
     domain: str
@@ -54,6 +56,7 @@ class Integration:
     async_setup_entry: EntrySetup | None = None
     async_unload_entry: EntryUnload | None = None
     documentation: str = ""
+    secret_fields: frozenset[str] = frozenset({"password"})
     module: str = field(default="", compare=False)
 
     def as_dict(self) -> dict[str, Any]:

@@ -29,6 +29,9 @@ class IotClass(enum.StrEnum):
     CALCULATED = "calculated"
 
 
+#: Entry data keys encrypted at rest unless an integration names its own.
+DEFAULT_SECRET_FIELDS: frozenset[str] = frozenset({"password"})
+
 SetupHook = Callable[["Hub", Mapping[str, Any]], Awaitable[None]]
 EntrySetup = Callable[["Hub", "ConfigEntry"], Awaitable[None]]
 EntryUnload = Callable[["Hub", "ConfigEntry"], Awaitable[None]]
@@ -56,7 +59,7 @@ class Integration:
     async_setup_entry: EntrySetup | None = None
     async_unload_entry: EntryUnload | None = None
     documentation: str = ""
-    secret_fields: frozenset[str] = frozenset({"password"})
+    secret_fields: frozenset[str] = DEFAULT_SECRET_FIELDS
     module: str = field(default="", compare=False)
 
     def as_dict(self) -> dict[str, Any]:

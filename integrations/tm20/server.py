@@ -64,6 +64,9 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+
+#: Seconds between two slices of the sweeper's round (see ``Tm20Server._sweep``).
+SWEEP_SLICE = 0.5
 # websockets logs every connection open/close at INFO: thousands of lines when terminals reconnect together.
 _WEBSOCKETS_LOGGER = logging.getLogger("integrations.tm20.websockets")
 if _WEBSOCKETS_LOGGER.level == logging.NOTSET:
@@ -399,35 +402,46 @@ class Tm20Server:
     # --------------------------------------------------------------------------------------------- sweeper
 
     async def _sweep(self) -> None:
-        """Every ``ping_interval``: ping each socket, report the live ones, close those silent too long."""
+        """Ping each socket once per ``ping_interval``, report the live ones, close those silent too long.
+
+        A round is spread over the whole interval in slices of ``SWEEP_SLICE`` s, so 2,000 terminals cost a few
+        dozen pings every half second instead of one burst that would hold the acks back.
+        """
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.ping_interval)
-            now = time.time()
-            for number, session in enumerate(list(self._live), 1):
-                if number % 100 == 0:
-                    await asyncio.sleep(0)  # 2,000 terminals: acks must not wait for the whole round
-                if session.ended is not None:
-                    continue
-                connection = session.connection
-                if now - session.last_seen > self.offline_timeout:
-                    _LOGGER.info(
-                        "TM20 %s (%s): silent for %.0f s, closing", session.sn, session.remote, now - session.last_seen
-                    )
-                    session.end("timeout")
-                    # no closing handshake with a terminal that answers nothing: drop the TCP connection now
-                    transport = getattr(connection, "transport", None)
-                    if transport is not None:
-                        transport.abort()
-                    else:
-                        self._spawn(connection.close(1011, "silent past the offline timeout"))
-                    continue
-                if session.registered and now - session.last_seen <= self.ping_interval * 2:
-                    await self._call(self.handler.on_seen(session), session, "on_seen")
-                try:
-                    waiter = await connection.ping()  # type: ignore[attr-defined]
-                except ConnectionClosed:
-                    continue
-                waiter.add_done_callback(lambda future, session=session: _ponged(future, session))
+            slices = max(1, round(self.ping_interval / SWEEP_SLICE))
+            pause = self.ping_interval / slices
+            sessions = list(self._live)
+            per_slice = -(-len(sessions) // slices)  # ceiling: every session once per round
+            for first in range(0, slices * per_slice or 1, per_slice or 1):
+                began = loop.time()
+                now = time.time()
+                for session in sessions[first : first + per_slice]:
+                    await self._sweep_one(session, now)
+                await asyncio.sleep(max(0.0, pause - (loop.time() - began)))
+
+    async def _sweep_one(self, session: TerminalSession, now: float) -> None:
+        if session.ended is not None:
+            return
+        connection = session.connection
+        if now - session.last_seen > self.offline_timeout:
+            silent = now - session.last_seen
+            _LOGGER.info("TM20 %s (%s): silent for %.0f s, closing", session.sn, session.remote, silent)
+            session.end("timeout")
+            # no closing handshake with a terminal that answers nothing: drop the TCP connection now
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+            else:
+                self._spawn(connection.close(1011, "silent past the offline timeout"))
+            return
+        if session.registered and now - session.last_seen <= self.ping_interval * 2:
+            await self._call(self.handler.on_seen(session), session, "on_seen")
+        try:
+            waiter = await connection.ping()  # type: ignore[attr-defined]
+        except ConnectionClosed:
+            return
+        waiter.add_done_callback(lambda future, session=session: _ponged(future, session))
 
 
 def _ponged(future: asyncio.Future[float], session: TerminalSession) -> None:

@@ -62,7 +62,10 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def _worker(pipe: Connection, url: str, first: int, count: int, batch: int) -> None:
+    from hub.memory import tune_garbage_collector
+
     _raise_open_files()
+    tune_garbage_collector()  # the simulated terminals' pauses would count in the latency they measure
     asyncio.run(_worker_main(pipe, url, first, count, batch))
 
 
@@ -197,8 +200,13 @@ async def _start_hub(config_dir: Path, port: int, bare: bool = False) -> Any:
         await server.start()
         return _BareHub(server, handler)
 
+    from hub.memory import freeze_startup_objects, tune_garbage_collector
+
     config = {"tm20": {"host": "127.0.0.1", "port": port, "time_zone": "UTC"}}
-    return await start_hub(config_dir, raw_config=config, http=False, load_entry_points=False)
+    tune_garbage_collector()  # as `gatehouse run` does
+    hub = await start_hub(config_dir, raw_config=config, http=False, load_entry_points=False)
+    freeze_startup_objects()
+    return hub
 
 
 async def _count_logs(hub: Any) -> int:

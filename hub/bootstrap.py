@@ -1,9 +1,9 @@
 """Puts a hub together from a configuration directory, in order, and takes it apart in reverse.
 
 Start: configuration, plugins, database (migrated), recorder, tenants, users and tokens (auth), registries,
-health, integrations set up from configuration.yaml, stored config entries, HTTP. Each part registers its stop
-callback as it starts, so ``hub.stop()`` undoes them last-in first-out: HTTP closes first, the recorder's final
-flush runs before the database closes, and nothing acknowledged is lost.
+health, camera streams, integrations set up from configuration.yaml, stored config entries, HTTP. Each part
+registers its stop callback as it starts, so ``hub.stop()`` undoes them last-in first-out: HTTP closes first, the
+recorder's final flush runs before the database closes, and nothing acknowledged is lost.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from hub.plugins import PluginManager
 from hub.scheduler import Scheduler
 from hub.store.database import Database, default_url
 from hub.store.recorder import Recorder
+from hub.streams import StreamManager
 from hub.tenants import TenantRegistry
 
 _LOGGER = logging.getLogger(__name__)
@@ -118,6 +119,11 @@ async def _start_parts(hub: Hub, database_url: str | None, *, http: bool) -> Non
     await hub.health.start()
     hub.on_stop(hub.health.stop)
 
+    # Camera decoders: before the integrations that open them; stopped again first of all (below), so that
+    # live MJPEG and HLS responses end before the HTTP server waits for the requests in flight.
+    hub.streams = StreamManager(hub)
+    hub.on_stop(hub.streams.async_stop)
+
     hub.config_entries = ConfigEntries(hub)
     await hub.config_entries.load()
     hub.on_stop(hub.config_entries.unload_all)
@@ -133,6 +139,7 @@ async def _start_parts(hub: Hub, database_url: str | None, *, http: bool) -> Non
         await server.start()
         hub.http = server
         hub.on_stop(server.stop)
+    hub.on_stop(hub.streams.async_stop)
 
 
 async def _setup_yaml_integrations(hub: Hub) -> None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub.plugins import PluginManager
 
@@ -30,6 +29,21 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger("gatehouse")
 
 DEFAULT_CONFIG_DIR = Path("config")
+
+
+def simulate_devices(subparsers: argparse._SubParsersAction[Any]) -> argparse._SubParsersAction[Any]:
+    """The sub-commands of the shared ``gatehouse simulate``: an integration adds its simulator there.
+
+    Whichever integration's ``cli_commands`` runs first creates ``simulate``; the others find it.
+    """
+    simulate = subparsers.choices.get("simulate")
+    if simulate is None:
+        simulate = subparsers.add_parser("simulate", help="simulated devices that connect to a running hub")
+        return simulate.add_subparsers(dest="simulate_device", required=True, metavar="DEVICE")
+    for action in simulate._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return simulate.add_subparsers(dest="simulate_device", required=True, metavar="DEVICE")
 
 
 def build_parser(plugins: PluginManager | None = None) -> argparse.ArgumentParser:
@@ -123,12 +137,12 @@ def _run(args: argparse.Namespace) -> int:
 
 async def _serve(config_dir: Path) -> int:
     from hub.bootstrap import start_hub
+    from hub.memory import freeze_startup_objects, tune_garbage_collector
 
+    tune_garbage_collector()
     config_dir.mkdir(parents=True, exist_ok=True)
     hub = await start_hub(config_dir)
-    # What start-up built lives as long as the hub: keep it out of every later full garbage collection,
-    # which otherwise stalls the loop scanning it (the recorder bench showed 250+ ms pauses).
-    gc.freeze()
+    freeze_startup_objects()
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):

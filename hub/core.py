@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from hub.scheduler import Scheduler
     from hub.store.database import Database
     from hub.store.recorder import Recorder
+    from hub.streams import StreamManager
     from hub.tenants import TenantRegistry
 
 _LOGGER = logging.getLogger(__name__)
@@ -632,6 +633,7 @@ class Hub:
     entities: EntityRegistry
     config_entries: ConfigEntries
     health: HealthMonitor
+    streams: StreamManager
     scheduler: Scheduler
     http: HttpServer
 

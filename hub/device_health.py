@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from hub.core import EventType
+from hub.exceptions import ConfigEntryAuthFailed
 
 if TYPE_CHECKING:
     from hub.health import HealthMonitor
@@ -37,6 +38,8 @@ class HealthLevel(enum.StrEnum):
     FAIR = "fair"
     POOR = "poor"
     OFFLINE = "offline"
+    #: The device refused our credentials: no automatic retry (devices lock accounts) until they change.
+    AUTH_FAILED = "auth_failed"
 
 
 #: Upper bounds (exclusive, milliseconds) of the online levels; anything slower is POOR.
@@ -73,6 +76,8 @@ class DeviceHealth:
     A polled device runs ``check`` every ``interval`` s; after a failure it retries on the monitor's back-off
     table and, once that is used up, waits for ``reconnect()`` or a new ``track``. A push device (no check)
     changes only when reported on, or goes offline after ``stale_after`` s of silence when that is set.
+    A refused password (``report_auth_failed``, or a check raising ``ConfigEntryAuthFailed``) stops every
+    automatic retry at once, until ``reconnect()``, a new ``track`` or a reported success.
     """
 
     def __init__(
@@ -150,6 +155,9 @@ class DeviceHealth:
             try:
                 async with deadline:
                     result = await self.check()
+            except ConfigEntryAuthFailed as err:
+                self.report_auth_failed(str(err) or "authentication failed")
+                return HealthLevel.AUTH_FAILED
             except TimeoutError as err:
                 error = f"timeout after {self.timeout:g} s" if deadline.expired() else _describe(err)
             except Exception as err:
@@ -204,6 +212,27 @@ class DeviceHealth:
         self._set_due(delay)
         self._changed(old)
 
+    def report_auth_failed(self, reason: str) -> None:
+        """The device refused the credentials: ``auth_failed``, and no automatic retry nor polling at all.
+
+        Devices lock an account after a few bad passwords, so only a person acts next: ``reconnect()`` (one
+        attempt), a new ``track`` (the credentials changed), or a success the device reports by itself.
+        """
+        self.account()
+        old = self.level
+        self.level = HealthLevel.AUTH_FAILED
+        self.connected = False
+        self.response_time_ms = None
+        self.consecutive_failures += 1
+        self.last_error = reason
+        self.last_check = self.monitor.clock()
+        self.next_retry_at = None
+        self.retries_stopped = True
+        self._set_due(None)
+        if old is not HealthLevel.AUTH_FAILED:
+            _LOGGER.warning("%s refused the credentials, no automatic retry until they change: %s", self.name, reason)
+        self._changed(old)
+
     async def reconnect(self) -> HealthLevel:
         """Manual retry: forget the failures, restart the back-off, and check at once."""
         self.backoff.reset()
@@ -221,7 +250,7 @@ class DeviceHealth:
         if self.level is not None and self.level != old:
             if self.level is HealthLevel.OFFLINE:
                 _LOGGER.warning("%s is offline: %s", self.name, self.last_error)
-            elif old is HealthLevel.OFFLINE:
+            elif old in (HealthLevel.OFFLINE, HealthLevel.AUTH_FAILED):
                 _LOGGER.info("%s is back online (%s)", self.name, self.level)
             data: DeviceHealthChangedData = {
                 "device_key": self.key,
@@ -278,7 +307,9 @@ class DeviceHealth:
         self._active = True
         self._since = self.monitor.clock()
         self.monitor.load_uptime()
-        if self.check is not None:
+        if self.level is HealthLevel.AUTH_FAILED:
+            pass  # reported before the monitor started: still nobody retries
+        elif self.check is not None:
             self._set_due(0.0)
         elif self.level is not HealthLevel.OFFLINE:
             self._set_due(self.stale_after)

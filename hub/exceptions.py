@@ -52,3 +52,7 @@ class ConfigEntryAuthFailed(HubError):
 
 class DeviceClaimConflict(HubError):
     """The serial number is already claimed by another tenant."""
+
+
+class DeviceError(HubError):
+    """A device refused or failed a request (a SOAP fault, an ISAPI error, no answer): the API answers 502."""

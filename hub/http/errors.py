@@ -23,6 +23,7 @@ from hub.auth.scope import Forbidden, NotFound
 from hub.config_entries import InvalidConfigEntry, UnknownIntegration
 from hub.exceptions import (
     DeviceClaimConflict,
+    DeviceError,
     HubError,
     InvalidEntityId,
     ServiceNotFound,
@@ -114,6 +115,8 @@ def _from_hub_error(error: Exception) -> ApiError | None:
             return ApiError(404, "not_found", "not found")
         case DeviceClaimConflict():
             return ApiError(409, "claim_conflict", str(error))
+        case DeviceError():
+            return ApiError(502, "device_error", str(error) or "the device did not do it")
     return None
 
 

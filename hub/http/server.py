@@ -22,6 +22,7 @@ from hub.core import Hub
 from hub.http import (
     HUB_KEY,
     api_auth,
+    api_cameras,
     api_config_entries,
     api_devices,
     api_events,
@@ -59,6 +60,7 @@ API_ROUTES: tuple[ApiRoute, ...] = (
     *api_events.routes,
     *api_config_entries.routes,
     *api_health.routes,
+    *api_cameras.routes,
     *metrics.routes,
 )
 

@@ -10,7 +10,8 @@ fixtures without a conftest:
 Fixtures: ``hub`` (a started hub on SQLite in a temporary config dir, built-in and installed integrations
 loaded, no HTTP), ``hub_factory`` (start hubs with your own config, plugins, database or HTTP), ``tenant``,
 ``unused_port``, and the database fixtures ``database``, ``database_url`` (SQLite and a throwaway PostgreSQL)
-and ``postgres_cluster`` from ``hub.testing.database``.
+and ``postgres_cluster`` from ``hub.testing.database``; cameras: ``rtsp_server``, ``rtsp_server_factory`` and
+``video_file`` from ``hub.testing.rtsp`` (a real GStreamer RTSP server on loopback, killable mid-stream).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from hub.tenants import Tenant
 __all__ = ["HubFactory", "free_port", "wait_for"]
 
 # SQLite and throwaway-PostgreSQL fixtures: database, database_url, postgres_cluster; and the HTTP fixtures
-# http_hub, admin_api, anonymous_api, make_user (hub.testing.http).
-pytest_plugins = ["hub.testing.database", "hub.testing.http"]
+# http_hub, admin_api, anonymous_api, make_user (hub.testing.http); rtsp_server, rtsp_server_factory, video_file
+# (hub.testing.rtsp).
+pytest_plugins = ["hub.testing.database", "hub.testing.http", "hub.testing.rtsp"]
 
 
 def free_port() -> int:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final, TypedDict
-
-from hub.core import EventType
+from typing import Final
 
 DOMAIN: Final = "demo"
 MANUFACTURER: Final = "Demo"
@@ -24,16 +22,5 @@ RELOCK_SECONDS: Final = 3.0
 #: The same seed every start, so a demo behaves alike from one run to the next.
 SEED: Final = 20240907
 
-
-class AccessEventData(TypedDict):
-    device_id: str
-    person: str
-    method: str
-    granted: bool
-    door: str
-
-
-#: Somebody presented a face, card or finger at a terminal; ``granted`` says whether the door opened.
-EVENT_ACCESS: EventType[AccessEventData] = EventType("access")
 
 PEOPLE: Final = ("Ana Ruiz", "Ben Okafor", "Chen Wei", "Dana Novak", "Eli Haddad", "Fatima Zahra", "Visitor")

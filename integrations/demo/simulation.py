@@ -6,14 +6,16 @@ the hub's scheduler every ``interval`` seconds, so the dashboard and the event s
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 
+from hub.access import EVENT_ACCESS, AccessEventData
 from hub.core import Hub
 from hub.device_registry import Device
 
 from .binary_sensor import DemoBinarySensor
-from .const import EVENT_ACCESS, PEOPLE, RELOCK_SECONDS, SEED, AccessEventData
+from .const import PEOPLE, RELOCK_SECONDS, SEED
 from .devices import GATE_CAMERA, GATE_TERMINAL, LIBRARY_STATION, STAFF_TERMINAL, DemoDeviceSpec
 from .entity import DemoEntity
 from .lock import DemoLock
@@ -80,6 +82,8 @@ class DemoSimulation:
             "person": person,
             "method": self.rng.choice(door.methods),
             "granted": granted,
+            "direction": "in",
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "door": door.name,
         }
         self.hub.bus.fire(EVENT_ACCESS, data, tenant_id=self.tenant_id)

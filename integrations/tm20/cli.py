@@ -12,6 +12,7 @@ import signal
 import threading
 from typing import Any
 
+from hub.cli import simulate_devices
 from hub.hookspecs import hookimpl
 
 DEFAULT_URL = "ws://127.0.0.1:7788/ws/tm20/"
@@ -29,18 +30,6 @@ def cli_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     tm20.add_argument("--quirks", default="", help="comma-separated firmware quirks: flat_reg, cmd_echo, retransmit")
     tm20.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
     tm20.set_defaults(func=_simulate_tm20)
-
-
-def simulate_devices(subparsers: argparse._SubParsersAction[Any]) -> argparse._SubParsersAction[Any]:
-    """The sub-commands of ``gatehouse simulate``, creating ``simulate`` if no integration did yet."""
-    simulate = subparsers.choices.get("simulate")
-    if simulate is None:
-        simulate = subparsers.add_parser("simulate", help="simulated devices that connect to a running hub")
-        return simulate.add_subparsers(dest="simulate_device", required=True, metavar="DEVICE")
-    for action in simulate._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return simulate.add_subparsers(dest="simulate_device", required=True, metavar="DEVICE")
 
 
 def _simulate_tm20(args: argparse.Namespace) -> int:

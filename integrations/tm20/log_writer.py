@@ -11,21 +11,19 @@ the hub; only a power loss can take the last ones, which is the durability the i
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.store.database import Database
+from hub.store.deduplicated_log import DeduplicatedLog
 
 from .models import Tm20Log
 
@@ -33,8 +31,6 @@ _LOGGER = logging.getLogger(__name__)
 
 _TABLE: Table = Tm20Log.__table__  # type: ignore[assignment]
 IDENTITY = ("sn", "enrollid", "time", "mode", "event")
-_RETURNED = ("id", *IDENTITY)
-_STATEMENTS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +51,6 @@ class LogEntry:
     logindex: int | None
     raw: dict[str, Any]
     received_at: float
-
-    @property
-    def key(self) -> tuple[str, int, str, int, int]:
-        return (self.sn, self.enrollid, self.time, self.mode, self.event)
 
 
 def _int(value: Any, default: int | None) -> int | None:
@@ -147,24 +139,18 @@ def _row(entry: LogEntry) -> dict[str, Any]:
     }
 
 
-@dataclass(slots=True)
-class _Pending:
-    entries: list[LogEntry]
-    future: asyncio.Future[list[LogEntry]]
-
-
-class LogWriter:
+class LogWriter(DeduplicatedLog[LogEntry]):
     """Group commit of log batches. ``write`` returns the new rows once their transaction is committed."""
 
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self._queue: list[_Pending] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
-        self.commits = 0  # transactions so far (the benchmark reports batches per commit)
+    name = "TM20 logs"
 
-    async def write(
+    def __init__(self, database: Database) -> None:
+        super().__init__(database, _TABLE, IDENTITY)
+
+    def row(self, record: LogEntry) -> dict[str, Any]:
+        return _row(record)
+
+    async def write_batch(
         self,
         sn: str,
         tenant_id: str | None,
@@ -175,77 +161,6 @@ class LogWriter:
     ) -> list[LogEntry]:
         """Store a batch; returns only after COMMIT, with the rows that were not already there (oldest first)."""
         now = time.time()
-        entries = [entry_from_record(sn, tenant_id, record, logindex, time_zone, now) for record in records]
-        return await self.write_entries(entries)
-
-    async def write_entries(self, entries: Sequence[LogEntry]) -> list[LogEntry]:
-        if self._closed:
-            raise RuntimeError("the log writer is stopped")
-        if not entries:
-            return []
-        future: asyncio.Future[list[LogEntry]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(list(entries), future))
-        self._wake.set()
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="tm20 log writer")
-        return await future
-
-    async def stop(self) -> None:
-        """Commit what is queued, then stop (writes after this raise)."""
-        self._closed = True
-        self._wake.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                batch, self._queue = self._queue, []
-                await self._commit_batch(batch)
-            if self._closed:
-                return
-
-    async def _commit_batch(self, batch: list[_Pending]) -> None:
-        try:
-            inserted = await self._insert([entry for pending in batch for entry in pending.entries])
-        except Exception as err:  # the database is down or busy: every waiting sendlog gets result:false
-            _LOGGER.warning("Could not store %d TM20 log batch(es), terminals will resend: %s", len(batch), err)
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(err)
-            return
-        self.commits += 1
-        for pending in batch:
-            new: list[LogEntry] = []
-            for entry in pending.entries:
-                row_id = inserted.pop(entry.key, None)  # pop: a record twice in one group is new only once
-                if row_id is not None:
-                    new.append(replace(entry, id=row_id))
-            if not pending.future.done():
-                pending.future.set_result(new)
-
-    async def _insert(self, entries: list[LogEntry]) -> dict[tuple[str, int, str, int, int], int]:
-        """One transaction for the whole group; returns the id of each row that was inserted, by its key."""
-        unique: dict[tuple[str, int, str, int, int], LogEntry] = {}
-        for entry in entries:
-            unique.setdefault(entry.key, entry)
-        rows = [_row(entry) for entry in unique.values()]
-        dialect = postgresql if self.database.dialect == "postgresql" else sqlite
-        inserted: dict[tuple[str, int, str, int, int], int] = {}
-        statement = _STATEMENTS.get(dialect.__name__)
-        if statement is None:  # one statement per dialect: SQLAlchemy caches its compiled form
-            statement = _STATEMENTS[dialect.__name__] = (
-                dialect.insert(_TABLE)
-                .on_conflict_do_nothing(index_elements=list(IDENTITY))
-                .returning(*(_TABLE.c[name] for name in _RETURNED))
-            )
-        async with self.database.engine.begin() as connection:
-            # executemany with RETURNING: SQLAlchemy's "insertmanyvalues" sends multi-row INSERTs for us.
-            result = await connection.execute(statement, rows)
-            for row_id, sn, enrollid, time_text, mode, event in result.all():
-                inserted[(sn, enrollid, time_text, mode, event)] = row_id
-        return inserted
+        return await self.write(
+            [entry_from_record(sn, tenant_id, record, logindex, time_zone, now) for record in records]
+        )

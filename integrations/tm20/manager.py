@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import voluptuous as vol
 
+from hub.access import EVENT_ACCESS
 from hub.core import Event, Hub
 from hub.device_registry import EVENT_DEVICE_REGISTRY_UPDATED, Device
 from hub.exceptions import ServiceValidationError
@@ -54,7 +55,6 @@ from .store import TerminalInfo, TerminalUser, Tm20Store
 
 _LOGGER = logging.getLogger(__name__)
 
-EVENT_ACCESS = "access"
 EVENT_DOOR = "tm20_door_event"
 # A message refreshes the terminal's health at most this often: 500 messages/s must not mean 2,000 state writes/s.
 HEALTH_REFRESH = 10.0
@@ -276,7 +276,7 @@ class TerminalManager:
         sn = session.sn or ""
         device = self.device(sn)
         tenant_id = device.tenant_id if device else None
-        new = await self.writer.write(sn, tenant_id, records, logindex, time_zone=session.time_zone)
+        new = await self.writer.write_batch(sn, tenant_id, records, logindex, time_zone=session.time_zone)
         if new:
             self._announce(device, session.time_zone, new)
         return new
@@ -314,6 +314,7 @@ class TerminalManager:
                     "device_id": device_id,
                     "sn": sn,
                     "enrollid": entry.enrollid,
+                    "person_id": str(entry.enrollid),
                     "person": name,
                     "method": method,
                     "direction": INOUT.get(entry.inout, "in"),
@@ -378,6 +379,7 @@ class TerminalManager:
                 "device_id": device.id if device else None,
                 "sn": session.sn,
                 "enrollid": person.enrollid if person else None,
+                "person_id": str(person.enrollid) if person else None,
                 "person": person.name if person else None,
                 "method": method,
                 "direction": "in",

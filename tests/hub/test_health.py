@@ -548,7 +548,7 @@ async def test_summary_counts(make_monitor: MonitorFactory) -> None:
         "total": 4,
         "online": 1,
         "offline": 2,
-        "levels": {"excellent": 1, "good": 0, "fair": 0, "poor": 0, "offline": 2},
+        "levels": {"excellent": 1, "good": 0, "fair": 0, "poor": 0, "offline": 2, "auth_failed": 0},
         "average_uptime": 66.7,  # gate 100 %, hall 100 % (offline just now), lift 0 %; dock not observed yet
     }
     assert monitor.summary()["total"] == 5

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.http.pages import admin, devices, events, health, integrations, overview, session
+from hub.http.pages import admin, cameras, devices, events, health, integrations, overview, session
 
 
 def page_routes() -> list[web.RouteDef]:
@@ -21,6 +21,8 @@ def page_routes() -> list[web.RouteDef]:
         web.get("/devices/{device_id}", devices.device_detail, name="device"),
         web.get("/events", events.events, name="events"),
         web.get("/health", health.health, name="health"),
+        web.get("/cameras", cameras.cameras, name="cameras"),
+        web.get(cameras.CAMERA_PATH, cameras.camera_detail, name="camera"),
         web.get("/integrations", integrations.integrations, name="integrations"),
         web.get("/users", admin.users, name="users"),
         web.get("/audit", admin.audit, name="audit"),

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from hub.http.pages.rendering import Page, Rendered, page_handler
 
-_LEVEL_ORDER = {"offline": 0, "poor": 1, "fair": 2, "good": 3, "excellent": 4}
+_LEVEL_ORDER = {"auth_failed": 0, "offline": 1, "poor": 2, "fair": 3, "good": 4, "excellent": 5}
 
 
 @page_handler(nav="/health")
@@ -17,7 +17,7 @@ async def health(request: web.Request, page: Page) -> Rendered:
     devices = {device.id: device for device in scope.devices()}
     rows = sorted(
         scope.health_devices(),
-        key=lambda health: (_LEVEL_ORDER.get(str(health.level), 5), health.name.lower()),  # trouble first
+        key=lambda health: (_LEVEL_ORDER.get(str(health.level), 6), health.name.lower()),  # trouble first
     )
     return Rendered(
         "health.html",

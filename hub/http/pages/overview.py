@@ -30,7 +30,7 @@ class DeviceView:
     def level(self) -> str | None:
         """The worst level of its connections (most devices have one)."""
         levels = [str(health.level) for health in self.health if health.level is not None]
-        order = ("offline", "poor", "fair", "good", "excellent")
+        order = ("auth_failed", "offline", "poor", "fair", "good", "excellent")
         return min(levels, key=order.index) if levels else None
 
     @property

@@ -41,6 +41,7 @@ class NavLink(NamedTuple):
 NAVIGATION: tuple[NavLink, ...] = (
     NavLink("/", "nav.overview"),
     NavLink("/events", "nav.events"),
+    NavLink("/cameras", "nav.cameras"),
     NavLink("/health", "nav.health"),
     NavLink("/integrations", "nav.integrations"),
     NavLink("/users", "nav.users", Role.ADMIN),

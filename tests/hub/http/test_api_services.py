@@ -9,6 +9,7 @@ import voluptuous as vol
 
 from hub.auth.scope import Role
 from hub.core import Hub, ServiceCall
+from hub.exceptions import DeviceError
 from hub.tenants import Tenant
 from hub.testing.http import SignedInUser, UserFactory, assert_error
 
@@ -93,6 +94,20 @@ async def test_an_unknown_service_or_a_foreign_entity_is_404(
     )
     assert status == 404
     assert calls == []
+
+
+async def test_a_device_that_fails_the_call_is_502_with_its_message(http_hub: Hub, operator: SignedInUser) -> None:
+    async def jammed(call: ServiceCall) -> None:
+        raise DeviceError("door 1: the controller answered statusCode 4 (invalid operation)")
+
+    http_hub.services.register("door", "jam", jammed)
+    status, answer = await operator.api.post(
+        "/api/services/door/jam", json={"target": {"entity_id": "lock.front_gate"}}
+    )
+
+    assert status == 502
+    assert_error(answer, "device_error")
+    assert "statusCode 4" in answer["error"]["message"]
 
 
 async def test_service_calls_are_audited(

@@ -32,6 +32,7 @@ from hub.integration import Integration
 from hub.tenants import Tenant
 from hub.testing import HubFactory, free_port, wait_for
 from hub.testing.http import ADMIN_PASSWORD, ADMIN_USERNAME, ApiClient, SignedInUser, sign_in
+from integrations.cameras.runtime import runtime_of
 from integrations.tm20.const import MANUFACTURER as TM20
 from integrations.tm20.simulator import TerminalSimulator
 
@@ -133,6 +134,7 @@ async def _site(
     hub.bus.fire("access_granted", {"device_id": device.id, "person": f"{code} person"}, tenant_id=tenant.id)
     site = Site(tenant, owner, viewer, secret, key.id)
     site.terminal, tm20 = await _tm20_terminal(hub, tenant, code, tm20_url)
+    job = runtime_of(hub).scans.start("127.0.0.0/30", tenant_id=tenant.id, ports=[free_port()], time_limit=60)
     site.ids = {
         "device_id": device.id,
         "serial": serial,
@@ -143,6 +145,16 @@ async def _site(
         "key_id": key.id,
         "domain": "turnstile",
         "service": "open",
+        # Hikvision routes: the bank's door and person numbers; gateway and push token names nobody has here
+        "door": "1",
+        "employee_no": "1",
+        "name": "main",
+        "gateway": "main",
+        "token": f"{code}-push-token",
+        # camera discovery: the tenant's scan job; the manufacturer catalogue is shared
+        "job_id": job.id,
+        "manufacturer": "hikvision",
+        "sequence": "0",  # an HLS segment number
         **tm20,
     }
     return site
@@ -352,10 +364,48 @@ async def command_bank_terminal(world: World, path: str) -> None:
     assert world.bank.terminal.users == {} or 5 in world.bank.terminal.users  # not wiped
 
 
+async def claim_hikvision_serial(world: World, path: str) -> None:
+    """A Hikvision claim is for the caller's own tenant; acting for another tenant is 404."""
+    status, body = await world.school.owner.api.post(path, json={"serial": "HIK-SCHOOL-0001"})
+    assert (status, body["tenant_id"], body["status"]) == (201, world.school.tenant.id, "PENDING")
+    status, body = await world.school.owner.api.post(path, json={"serial": "HIK-BANK-0001"})
+    assert status == 201
+    status, body = await world.school.owner.api.post(
+        path, json={"serial": "HIK-BANK-0002", "tenant_id": world.bank.tenant.id}
+    )
+    assert status == 404  # acting for another tenant: it does not exist
+    assert_no_leak(world.bank, body, asked="HIK-BANK-0002" + world.bank.tenant.id)
+
+
 async def new_person_in_bank(world: World, path: str) -> None:
     body = {"enrollid": 99, "name": "intruder", "tenant_id": world.bank.tenant.id}
     await refused("POST", body)(world, path)
     assert world.hub.data["tm20"].people.find(world.bank.tenant.id, 99) is None
+
+
+async def catalogue(world: World, path: str) -> None:
+    """The manufacturer catalogue is the same for every tenant: nothing of the bank's in it."""
+    status, body = await world.school.owner.api.get(path)
+    assert status == 200, body
+    assert_no_leak(world.bank, body)
+
+
+def probe(json_body: Callable[[], Any]) -> Case:
+    """Discovery probes act on the address asked (loopback, nothing listening): nothing of the bank's answers."""
+
+    async def case(world: World, path: str) -> None:
+        status, body = await world.school.owner.api.post(path, json=json_body())
+        assert status == 200, body
+        assert_no_leak(world.bank, body)
+
+    return case
+
+
+async def scan_in_school(world: World, path: str) -> None:
+    status, job = await world.school.owner.api.post(path, json={"cidr": "127.0.0.0/30", "ports": [free_port()]})
+    assert status == 202, job
+    _, jobs = await world.bank.owner.api.get(path)
+    assert job["id"] not in {item["id"] for item in jobs}
 
 
 def refused_page() -> Case:
@@ -381,6 +431,34 @@ async def page(world: World, path: str) -> None:
 
 
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/cameras"): listing,
+    ("GET", "/api/cameras/{entity_id}/stats"): refused("GET"),
+    ("GET", "/api/camera_proxy/{entity_id}"): refused("GET"),
+    ("GET", "/api/camera_proxy_stream/{entity_id}"): refused("GET"),
+    ("GET", "/api/hls/{entity_id}/playlist.m3u8"): refused("GET"),
+    ("GET", "/api/hls/{entity_id}/init.mp4"): refused("GET"),
+    ("GET", "/api/hls/{entity_id}/segment/{sequence}.m4s"): refused("GET"),
+    ("GET", "/api/discovery/manufacturers"): catalogue,
+    ("GET", "/api/discovery/stream-templates/{manufacturer}"): catalogue,
+    ("POST", "/api/discovery/generate-urls"): probe(lambda: {"host": "127.0.0.1", "manufacturer": "hikvision"}),
+    ("POST", "/api/discovery/auto-detect"): probe(
+        lambda: {
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "http_port": free_port(),
+            "onvif_port": free_port(),
+            "manufacturer": "dahua",
+            "timeout": 1,
+        }
+    ),
+    ("POST", "/api/discovery/batch-test"): probe(
+        lambda: {"cameras": [{"url": f"rtsp://127.0.0.1:{free_port()}/x"}], "timeout": 1}
+    ),
+    ("POST", "/api/discovery/onvif"): probe(lambda: {"address": "127.0.0.1", "port": free_port(), "timeout": 0.2}),
+    ("POST", "/api/discovery/scan"): scan_in_school,
+    ("GET", "/api/discovery/scan"): listing,
+    ("GET", "/api/discovery/scan/{job_id}"): refused("GET"),
+    ("DELETE", "/api/discovery/scan/{job_id}"): refused("DELETE"),
     ("GET", "/api/"): public(),
     ("GET", "/api/openapi.json"): public(),
     ("GET", "/api/docs"): public(),
@@ -445,6 +523,22 @@ CASES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/tm20/people/{person_id}"): refused("PATCH", {"name": "Mine now", "enabled": False}),
     ("DELETE", "/api/tm20/people/{person_id}"): refused("DELETE"),
     ("GET", "/tm20/{sn}"): refused_page(),
+    # Hikvision (integrations/hikvision/api.py and receivers.py); test_api_pages.py tries them on real devices
+    ("GET", "/api/hikvision/devices"): listing,
+    ("GET", "/api/hikvision/devices/{serial}"): refused("GET"),
+    ("GET", "/api/hikvision/devices/{serial}/events"): refused("GET"),
+    ("GET", "/api/hikvision/devices/{serial}/people"): refused("GET"),
+    ("POST", "/api/hikvision/devices/{serial}/people"): refused("POST", {"employee_no": "1", "name": "intruder"}),
+    ("DELETE", "/api/hikvision/devices/{serial}/people/{employee_no}"): refused("DELETE"),
+    ("POST", "/api/hikvision/devices/{serial}/doors/{door}"): refused("POST", {"command": "open"}),
+    ("POST", "/api/hikvision/devices/{serial}/backfill"): refused("POST"),
+    ("POST", "/api/hikvision/claim"): claim_hikvision_serial,
+    ("GET", "/api/hikvision/events"): listing,
+    ("GET", "/api/hikvision/gateways"): listing,
+    ("POST", "/api/hikvision/gateways/{name}/sync"): refused("POST"),
+    ("POST", "/api/hikvision/gateways/{name}/devices"): refused("POST", {"ehome_id": "X", "key": "k"}, expected=403),
+    ("POST", "/api/hikvision/push/{token}"): refused("POST"),
+    ("POST", "/api/hikvision/webhook/{gateway}"): refused("POST"),
 }
 
 

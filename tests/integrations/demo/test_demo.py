@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from hub.access import EVENT_ACCESS
 from hub.config_entries import EntryState
 from hub.core import Event, Hub
 from hub.device_registry import DeviceStatus
 from hub.exceptions import ServiceValidationError
 from hub.testing import HubFactory, wait_for
-from integrations.demo.const import DOMAIN, EVENT_ACCESS, MANUFACTURER
+from integrations.demo.const import DOMAIN, MANUFACTURER
 
 FAST = {"demo": {"interval": 0.05}}
 SLOW = {"demo": {"interval": 60}}  # no tick during the test: only what the test does moves a lock
@@ -90,7 +91,7 @@ async def test_access_events_are_fired_for_the_tenant(demo: Hub) -> None:
     terminals = {device.id for device in demo.devices.all() if "terminal" in device.name}
     for event in events:
         assert event.tenant_id == tenant_id(demo)
-        assert set(event.data) == {"device_id", "person", "method", "granted", "door"}
+        assert set(event.data) == {"device_id", "person", "method", "granted", "direction", "time", "door"}
         assert event.data["device_id"] in terminals
         assert event.data["method"] in {"face", "card", "fingerprint"}
         assert isinstance(event.data["granted"], bool)

@@ -81,10 +81,10 @@ async def test_concurrent_writes_share_commits(database_url: str) -> None:
             [{"enrollid": i, "time": f"2026-01-01 10:{b // 60:02d}:{b % 60:02d}", "mode": 1} for i in range(1, 11)]
             for b in range(200)
         ]
-        results = await asyncio.gather(*(writer.write("SN", "t", batch, n) for n, batch in enumerate(batches)))
+        results = await asyncio.gather(*(writer.write_batch("SN", "t", batch, n) for n, batch in enumerate(batches)))
         assert sum(len(new) for new in results) == 2000
         assert writer.commits < 50  # 200 batches, a handful of transactions
-        again = await asyncio.gather(*(writer.write("SN", "t", batch, n) for n, batch in enumerate(batches[:20])))
+        again = await asyncio.gather(*(writer.write_batch("SN", "t", batch, n) for n, batch in enumerate(batches[:20])))
         assert [len(new) for new in again] == [0] * 20
         assert await count_rows(database, "tm20_logs") == 2000
     finally:

@@ -20,15 +20,15 @@ async def add(hub: Hub, tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_legacy_rtsp_url_is_stored_as_fields(hub: Hub, tenant: Tenant) -> None:
-    data = await add(hub, tenant, {"rtsp_url": "rtsp://admin:p%40ss@192.168.1.100:554/stream1"})
+    data = await add(hub, tenant, {"rtsp_url": "rtsp://admin:p%40ss@gate-cam.example:554/stream1"})
     assert data["connection_type"] == "rtsp"
-    assert (data["host"], data["port"], data["path"]) == ("192.168.1.100", 554, "/stream1")
+    assert (data["host"], data["port"], data["path"]) == ("gate-cam.example", 554, "/stream1")
     assert (data["username"], data["password"]) == ("admin", "p@ss")
     assert "rtsp_url" not in data
     source = source_for(data)
-    assert source.stream_url == "rtsp://admin:p%40ss@192.168.1.100:554/stream1"
+    assert source.stream_url == "rtsp://admin:p%40ss@gate-cam.example:554/stream1"
     assert source.stream_options == {"rtsp_transport": "tcp"}
-    assert source.describe()["stream_url"] == "rtsp://admin:***@192.168.1.100:554/stream1"
+    assert source.describe()["stream_url"] == "rtsp://admin:***@gate-cam.example:554/stream1"
 
 
 async def test_fields_beside_a_url_win(hub: Hub, tenant: Tenant) -> None:

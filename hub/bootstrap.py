@@ -1,7 +1,7 @@
 """Puts a hub together from a configuration directory, in order, and takes it apart in reverse.
 
 Start: configuration, plugins, database (migrated), recorder, tenants, users and tokens (auth), registries,
-health, camera streams, integrations set up from configuration.yaml, stored config entries, HTTP. Each part
+health, camera streams, integrations set up from configuration.yaml, stored config entries, automations, HTTP. Each part
 registers its stop callback as it starts, so ``hub.stop()`` undoes them last-in first-out: HTTP closes first, the
 recorder's final flush runs before the database closes, and nothing acknowledged is lost.
 """
@@ -18,6 +18,7 @@ from typing import Any
 
 from hub.auth.manager import AuthManager
 from hub.auth.scope import authorize_service_call
+from hub.automation.manager import AutomationManager
 from hub.config import load_configuration, validate_configuration
 from hub.config_entries import ConfigEntries
 from hub.core import Hub
@@ -25,6 +26,7 @@ from hub.device_registry import DeviceRegistry
 from hub.entity_registry import EntityRegistry
 from hub.exceptions import HubError
 from hub.health import HealthMonitor
+from hub.notifications import async_setup_notifications
 from hub.plugins import PluginManager
 from hub.scheduler import Scheduler
 from hub.store.database import Database, default_url
@@ -128,8 +130,15 @@ async def _start_parts(hub: Hub, database_url: str | None, *, http: bool) -> Non
     await hub.config_entries.load()
     hub.on_stop(hub.config_entries.unload_all)
 
+    # Before the integrations and automations: notify.persistent_notification is a core service they may call.
+    await async_setup_notifications(hub)
     await _setup_yaml_integrations(hub)
     await hub.config_entries.setup_all()
+
+    # Automations: after the integrations (their services and trigger types exist), before HTTP (the API and
+    # the webhook route read hub.automations).
+    hub.automations = AutomationManager(hub)
+    await hub.automations.start()
 
     if http:
         from hub.http.server import HttpServer

@@ -25,11 +25,13 @@ from hub.validation import invalid_fields
 
 if TYPE_CHECKING:
     from hub.auth.manager import AuthManager
+    from hub.automation.manager import AutomationManager
     from hub.config_entries import ConfigEntries
     from hub.device_registry import DeviceRegistry
     from hub.entity_registry import EntityRegistry
     from hub.health import HealthMonitor
     from hub.http.server import HttpServer
+    from hub.notifications import NotificationManager
     from hub.plugins import PluginManager
     from hub.scheduler import Scheduler
     from hub.store.database import Database
@@ -629,6 +631,8 @@ class Hub:
     recorder: Recorder
     tenants: TenantRegistry
     auth: AuthManager
+    automations: AutomationManager
+    notifications: NotificationManager
     devices: DeviceRegistry
     entities: EntityRegistry
     config_entries: ConfigEntries

@@ -23,6 +23,7 @@ import pluggy
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from hub.automation.triggers import TriggerPlatform
     from hub.core import Hub
     from hub.http.dashboard import DashboardPages
     from hub.http.routing import ApiRoute
@@ -77,4 +78,17 @@ def migration_folders() -> list[Path]:
     The hub migrates them with its own, to all heads, at every start and in ``gatehouse db upgrade``. Give each
     integration's revisions their own branch (``branch_labels=("x",)``, ``down_revision=None`` for the first)
     and make the first one ``depends_on`` the core revision it needs, so it runs after the core tables exist.
+    """
+
+
+@hookspec
+def automation_triggers() -> list[TriggerPlatform]:
+    """Return the automation trigger types this plugin adds (``hub.automation.triggers.TriggerPlatform``).
+
+    Each is a ``name`` (what ``trigger:`` says in automations.yaml), a voluptuous ``schema`` for the trigger's own
+    keys (the engine validates ``trigger``/``platform``, ``id``, ``alias``, ``enabled`` and ``variables``) and
+    ``attach(hub, config, context)``, which starts listening and returns the function that stops. Call
+    ``context.fire(trigger_variables, event_context)`` when the trigger fires, and only for what
+    ``context.scope`` sees: automations are tenant-owned. The core's ``state``, ``event``, ``time``,
+    ``time_pattern``, ``template`` and ``webhook`` triggers come through this hook too.
     """

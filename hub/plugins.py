@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import logging
 import os
 import pkgutil
@@ -25,6 +26,8 @@ _LOGGER = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "gatehouse.integrations"
 BUILTIN_PACKAGE = "integrations"
+#: The core's own behaviour that goes through plugin hooks (Datasette's ``default_*`` plugins): always loaded.
+DEFAULT_PLUGINS = ("hub.automation.core_triggers", "hub.automation.default_triggers")
 
 
 class PluginManager:
@@ -45,10 +48,17 @@ class PluginManager:
         return self._pm.hook
 
     def load_all(self, *, builtin: bool = True, entry_points: bool = True) -> None:
+        self.load_defaults()
         if builtin:
             self.load_builtin()
         if entry_points:
             self.load_entry_points()
+
+    def load_defaults(self) -> None:
+        """The core's default plugins (automation trigger types): the same door integrations use."""
+        for name in DEFAULT_PLUGINS:
+            if importlib.util.find_spec(name) is not None:
+                self._load(name, lambda name=name: importlib.import_module(name))
 
     def load_builtin(self) -> None:
         package = importlib.import_module(BUILTIN_PACKAGE)

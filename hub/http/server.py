@@ -22,11 +22,14 @@ from hub.core import Hub
 from hub.http import (
     HUB_KEY,
     api_auth,
+    api_automations,
+    api_blueprints,
     api_cameras,
     api_config_entries,
     api_devices,
     api_events,
     api_health,
+    api_notifications,
     api_services,
     api_states,
     dashboard,
@@ -61,6 +64,9 @@ API_ROUTES: tuple[ApiRoute, ...] = (
     *api_config_entries.routes,
     *api_health.routes,
     *api_cameras.routes,
+    *api_automations.routes,
+    *api_blueprints.routes,
+    *api_notifications.routes,
     *metrics.routes,
 )
 

@@ -1,167 +1,75 @@
-"""Triggers for ``subscribe_trigger``: the ``state`` and ``event`` platforms, scoped to the caller's tenant.
+"""Triggers for ``subscribe_trigger``: every automation trigger type, scoped to the caller's tenant.
 
-A stop-gap until the automation engine owns trigger platforms: it validates a trigger configuration the way Home
-Assistant does and fires the same ``{"trigger": {...}}`` variables. A trigger only ever sees events its
-``TenantScope`` sees, so naming another tenant's entity simply never fires.
+The trigger configurations are checked and attached by the automation engine's platforms
+(``hub.automations.platforms``: ``state``, ``event``, ``time``, ``time_pattern``, ``template``, ``webhook`` and
+those plugins add, such as ``access``), so a subscription fires exactly as an automation's trigger would. A
+trigger only ever sees what the caller's ``TenantScope`` sees, so naming another tenant's entity simply never
+fires. States and events in the variables are sent in Home Assistant's form (``state_dict``, ``event_dict``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import voluptuous as vol
 
 from hub.auth.scope import TenantScope
-from hub.core import EVENT_STATE_CHANGED, Context, Event
+from hub.automation.triggers import attach_all
+from hub.core import Context, Event, State
 from hub.http.websocket_messages import event_dict, state_dict
 
-__all__ = ["PLATFORMS", "TriggerAction", "attach_triggers", "valid_triggers"]
+__all__ = ["TriggerAction", "attach_triggers", "valid_triggers"]
 
 #: Called with the trigger variables and the context of what fired it.
 TriggerAction = Callable[[dict[str, Any], Context | None], None]
 
-_strings = vol.All(vol.Any(str, [str]), lambda value: [value] if isinstance(value, str) else value)
-_states = vol.Any(None, _strings)
-
-
-def _no_for(value: Any) -> Any:
-    raise vol.Invalid("'for' is not supported yet: subscribe to the state and time it on the client")
-
-
-_COMMON: dict[Any, Any] = {vol.Optional("id"): str, vol.Optional("alias"): str, vol.Optional("enabled"): bool}
-STATE_SCHEMA = vol.Schema(
-    {
-        vol.Required("platform"): "state",
-        vol.Required("entity_id"): _strings,
-        vol.Optional("from"): _states,
-        vol.Optional("to"): _states,
-        vol.Optional("for"): _no_for,
-        **_COMMON,
-    }
-)
-EVENT_SCHEMA = vol.Schema(
-    {
-        vol.Required("platform"): "event",
-        vol.Required("event_type"): _strings,
-        vol.Optional("event_data"): {str: object},
-        **_COMMON,
-    }
-)
-PLATFORMS: dict[str, vol.Schema] = {"state": STATE_SCHEMA, "event": EVENT_SCHEMA}
-
 
 def valid_triggers(value: Any) -> list[dict[str, Any]]:
-    """One trigger or a list of them; ``trigger:`` is accepted for ``platform:`` as Home Assistant now writes it."""
+    """One trigger or a list of them, each a mapping; the platforms check the rest when attaching."""
     configs = value if isinstance(value, list) else [value]
-    validated = []
     for index, config in enumerate(configs):
-        path: list[Any] = [index] if isinstance(value, list) else []
         if not isinstance(config, Mapping):
-            raise vol.Invalid("expected a trigger object", path=path)
-        config = dict(config)
-        if "trigger" in config and "platform" not in config:
-            config["platform"] = config.pop("trigger")
-        platform = config.get("platform")
-        schema = PLATFORMS.get(platform) if isinstance(platform, str) else None
-        if schema is None:
-            raise vol.Invalid(f"unknown trigger platform {platform!r}", path=[*path, "platform"])
-        try:
-            validated.append(schema(config))
-        except vol.MultipleInvalid as error:
-            raise vol.MultipleInvalid(
-                [vol.Invalid(item.msg, path=path + list(item.path)) for item in error.errors]
-            ) from None
-    return validated
+            raise vol.Invalid("expected a trigger object", path=[index] if isinstance(value, list) else [])
+    return [dict(config) for config in configs]
 
 
 def attach_triggers(scope: TenantScope, configs: list[dict[str, Any]], action: TriggerAction) -> Callable[[], None]:
-    """Listen for every enabled trigger; returns the function that detaches them all."""
-    detach = [
-        _ATTACH[config["platform"]](scope, config, str(index), action)
-        for index, config in enumerate(configs)
-        if config.get("enabled", True)
-    ]
+    """Validate and attach every enabled trigger; returns the function that detaches them all.
 
-    def detach_all() -> None:
-        for remove in detach:
-            remove()
+    Raises vol.Invalid whose path starts at ``trigger`` (``trigger[1].platform``) for the first bad one.
+    """
+    platforms = scope.hub.automations.platforms
+    validated = []
+    for index, config in enumerate(configs):
+        try:
+            validated.append(platforms.validate(config))
+        except vol.Invalid as error:
+            prefix: list[Any] = ["trigger", index] if len(configs) > 1 else ["trigger"]
+            raise vol.Invalid(error.msg, path=[*prefix, *error.path]) from None
 
-    return detach_all
+    def fired(variables: dict[str, Any], context: Context | None) -> None:
+        trigger = {key: _wire(value) for key, value in variables.items()}
+        action({"trigger": trigger}, context)
 
-
-def _matcher(expected: list[str] | None) -> Callable[[str | None], bool]:
-    if expected is None:
-        return lambda state: True
-    allowed = frozenset(expected)
-    return lambda state: state in allowed
-
-
-def _attach_state(scope: TenantScope, config: dict[str, Any], idx: str, action: TriggerAction) -> Callable[[], None]:
-    entity_ids = frozenset(config["entity_id"])
-    # Without from/to every change fires, attribute-only ones included; with either, the state must change.
-    match_all = "from" not in config and "to" not in config
-    match_from, match_to = _matcher(config.get("from")), _matcher(config.get("to"))
-
-    def relevant(event: Event[Any]) -> bool:
-        return event.data["entity_id"] in entity_ids and scope.event_visible(event)
-
-    def fire(event: Event[Any]) -> None:
-        old, new = event.data["old_state"], event.data["new_state"]
-        if not match_all and old is not None and new is not None and old.state == new.state:
-            return
-        if not match_from(old.state if old is not None else None) or not match_to(
-            new.state if new is not None else None
-        ):
-            return
-        entity_id = event.data["entity_id"]
-        trigger = {
-            "id": config.get("id", idx),
-            "idx": idx,
-            "alias": config.get("alias"),
-            "platform": "state",
-            "entity_id": entity_id,
-            "from_state": state_dict(old) if old is not None else None,
-            "to_state": state_dict(new) if new is not None else None,
-            "for": None,
-            "attribute": None,
-            "description": f"state of {entity_id}",
-        }
-        action({"trigger": trigger}, event.context)
-
-    return scope.hub.bus.listen(EVENT_STATE_CHANGED, fire, relevant)
+    caller = scope.caller
+    return attach_all(
+        scope.hub,
+        platforms,
+        validated,
+        automation_id=f"subscribe_trigger {caller.name or caller.user_id}",
+        tenant_id=scope.tenant_filter,
+        scope=scope,
+        fire=fired,
+    )
 
 
-def _attach_event(scope: TenantScope, config: dict[str, Any], idx: str, action: TriggerAction) -> Callable[[], None]:
-    wanted: Mapping[str, Any] = config.get("event_data") or {}
-
-    def relevant(event: Event[Any]) -> bool:
-        if not scope.event_visible(event):
-            return False
-        data = event.data
-        return all(key in data and data[key] == value for key, value in wanted.items())
-
-    def fire(event: Event[Any]) -> None:
-        trigger = {
-            "id": config.get("id", idx),
-            "idx": idx,
-            "alias": config.get("alias"),
-            "platform": "event",
-            "event": event_dict(event),
-            "description": f"event '{event.event_type}'",
-        }
-        action({"trigger": trigger}, event.context)
-
-    removers = [scope.hub.bus.listen(event_type, fire, relevant) for event_type in config["event_type"]]
-
-    def remove_all() -> None:
-        for remove in removers:
-            remove()
-
-    return remove_all
-
-
-_ATTACH: dict[str, Callable[[TenantScope, dict[str, Any], str, TriggerAction], Callable[[], None]]] = {
-    "state": _attach_state,
-    "event": _attach_event,
-}
+def _wire(value: Any) -> Any:
+    if isinstance(value, State):
+        return state_dict(value)
+    if isinstance(value, Event):
+        return event_dict(value)
+    if isinstance(value, dt.datetime):  # ``trigger.now`` of time triggers
+        return value.isoformat()
+    return value

@@ -233,3 +233,20 @@ class EventAckRow(Base):
     )
     user_id: Mapped[str | None] = mapped_column(String(32))
     acknowledged_at: Mapped[float] = mapped_column(Float)
+
+
+class NotificationRow(Base):
+    """A persistent notification for a tenant's dashboard (``notify.persistent_notification``), until dismissed."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_tenant_id_created_at", "tenant_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    camera: Mapped[str | None] = mapped_column(String(255))  # the camera entity whose snapshot is attached
+    image: Mapped[str | None] = mapped_column(String(255))  # file name in <config>/media/notifications/
+    context_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float)
+    dismissed_at: Mapped[float | None] = mapped_column(Float, index=True)

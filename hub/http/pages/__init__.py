@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.http.pages import admin, cameras, devices, events, health, integrations, overview, session
+from hub.http.pages import admin, automations, cameras, devices, events, health, integrations, overview, session
 
 
 def page_routes() -> list[web.RouteDef]:
@@ -23,6 +23,11 @@ def page_routes() -> list[web.RouteDef]:
         web.get("/health", health.health, name="health"),
         web.get("/cameras", cameras.cameras, name="cameras"),
         web.get(cameras.CAMERA_PATH, cameras.camera_detail, name="camera"),
+        web.get("/automations", automations.automation_list, name="automations"),
+        web.get("/automations/new", automations.automation_new, name="automation_new"),
+        web.get("/automations/new/yaml", automations.automation_new_yaml, name="automation_new_yaml"),
+        web.get("/automations/{automation_id}", automations.automation_detail, name="automation"),
+        web.get("/automations/{automation_id}/traces", automations.automation_traces, name="automation_traces"),
         web.get("/integrations", integrations.integrations, name="integrations"),
         web.get("/users", admin.users, name="users"),
         web.get("/audit", admin.audit, name="audit"),

@@ -15,6 +15,7 @@ from hub.core import State
 from hub.device_health import DeviceHealth
 from hub.device_registry import Device
 from hub.http.pages.formatting import sort_states
+from hub.http.pages.notifications import visible_notifications
 from hub.http.pages.rendering import Page, Rendered, page_handler
 
 
@@ -84,5 +85,6 @@ async def overview(request: web.Request, page: Page) -> Rendered:
             "summary": summary,
             "entity_count": sum(len(view.plain_states) for view in devices) + len(loose),
             "known_ids": [state.entity_id for view in devices for state in view.states],
+            "notifications": visible_notifications(page),
         },
     )

@@ -43,6 +43,7 @@ NAVIGATION: tuple[NavLink, ...] = (
     NavLink("/events", "nav.events"),
     NavLink("/cameras", "nav.cameras"),
     NavLink("/health", "nav.health"),
+    NavLink("/automations", "nav.automations"),
     NavLink("/integrations", "nav.integrations"),
     NavLink("/users", "nav.users", Role.ADMIN),
     NavLink("/audit", "nav.audit", Role.ADMIN),

@@ -28,7 +28,9 @@ from hub.auth.scope import Role
 from hub.core import Hub, ServiceCall
 from hub.entity import Entity
 from hub.hookspecs import hookimpl
+from hub.http.pages.notifications import notification_manager
 from hub.integration import Integration
+from hub.notifications import NotificationManager
 from hub.tenants import Tenant
 from hub.testing import HubFactory, free_port, wait_for
 from hub.testing.http import ADMIN_PASSWORD, ADMIN_USERNAME, ApiClient, SignedInUser, sign_in
@@ -37,6 +39,13 @@ from integrations.tm20.const import MANUFACTURER as TM20
 from integrations.tm20.simulator import TerminalSimulator
 
 PASSWORD = "a long enough password"
+
+
+def notes(hub: Hub) -> NotificationManager:
+    """The hub's notifications (started by the ``notify:`` section)."""
+    manager = notification_manager(hub)
+    assert manager is not None
+    return manager
 
 
 class Turnstile(Entity):
@@ -97,6 +106,9 @@ class Site:
             self.ids["sn"],
             self.ids["person_id"],
             self.ids["person_name"],
+            self.ids["automation_id"],
+            self.ids["run_id"],
+            self.ids["notification_id"],
         ]
 
 
@@ -156,8 +168,26 @@ async def _site(
         "manufacturer": "hikvision",
         "sequence": "0",  # an HLS segment number
         **tm20,
+        **await _automation(hub, tenant, code),
+        "path": "gatehouse/device_offline.yaml",  # blueprints are shared
+        "webhook_id": f"{code}-gate-webhook",  # automation webhooks: public, the id is the secret
     }
     return site
+
+
+async def _automation(hub: Hub, tenant: Tenant, code: str) -> dict[str, str]:
+    """An automation of the tenant, run once: its trace, and the notification the run made."""
+    config = {
+        "id": f"{code}_lockdown_drill",
+        "alias": f"{code} lockdown drill",
+        "triggers": [{"trigger": "event", "event_type": f"{code}_drill"}],
+        "actions": [{"action": "notify.persistent_notification", "data": {"message": f"{code} drill notice"}}],
+    }
+    automation = await hub.automations.save(config, tenant_id=tenant.id)
+    trace = await hub.automations.trigger(automation.id)
+    await wait_for(lambda: len(notes(hub).all(tenant.id)) == 1)
+    notification_id = notes(hub).all(tenant.id)[0].id
+    return {"automation_id": automation.id, "run_id": trace.run_id, "notification_id": notification_id}
 
 
 async def _tm20_terminal(hub: Hub, tenant: Tenant, code: str, url: str) -> tuple[TerminalSimulator, dict[str, str]]:
@@ -177,7 +207,8 @@ async def _tm20_terminal(hub: Hub, tenant: Tenant, code: str, url: str) -> tuple
 async def world(hub_factory: HubFactory, api_session: aiohttp.ClientSession) -> AsyncIterator[World]:
     integration = TurnstileIntegration()
     port = free_port()
-    hub = await hub_factory(http=True, plugins=[integration], config={"tm20": {"host": "127.0.0.1", "port": port}})
+    config = {"tm20": {"host": "127.0.0.1", "port": port}, "notify": {}}
+    hub = await hub_factory(http=True, plugins=[integration], config=config)
     await hub.auth.onboard(ADMIN_USERNAME, ADMIN_PASSWORD)
     tm20_url = f"ws://127.0.0.1:{port}/ws/tm20/"
     school = await _site(hub, api_session, "school", integration, tm20_url)
@@ -244,6 +275,18 @@ def public(world_path_check: Callable[[Any], None] | None = None) -> Case:
         assert_no_leak(world.bank, body)
         if world_path_check is not None:
             world_path_check(body)
+
+    return case
+
+
+def webhook(method: str) -> Case:
+    """An automation webhook is public (its id is the secret): it answers 200 ``{}`` for any id, tells nothing,
+    and runs none of the bank's automations."""
+
+    async def case(world: World, path: str) -> None:
+        status, body = await world.school.owner.api.request(method, path, json={"door": "bank vault"})
+        assert (status, body) == (200, {}), (method, path, status, body)
+        assert len(world.hub.automations.traces(world.bank.ids["automation_id"])) == 1
 
     return case
 
@@ -381,6 +424,14 @@ async def new_person_in_bank(world: World, path: str) -> None:
     body = {"enrollid": 99, "name": "intruder", "tenant_id": world.bank.tenant.id}
     await refused("POST", body)(world, path)
     assert world.hub.data["tm20"].people.find(world.bank.tenant.id, 99) is None
+
+
+async def new_automation_in_bank(world: World, path: str) -> None:
+    """An automation written for the bank (its code or id as ``tenant``) is refused as if the bank did not exist."""
+    for tenant in (world.bank.tenant.code, world.bank.tenant.id):
+        config = {"id": "intruder", "tenant": tenant, "triggers": [], "actions": []}
+        await refused("POST", config)(world, path)
+    assert world.hub.automations.get("intruder") is None
 
 
 async def catalogue(world: World, path: str) -> None:
@@ -539,6 +590,29 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/hikvision/gateways/{name}/devices"): refused("POST", {"ehome_id": "X", "key": "k"}, expected=403),
     ("POST", "/api/hikvision/push/{token}"): refused("POST"),
     ("POST", "/api/hikvision/webhook/{gateway}"): refused("POST"),
+    ("GET", "/api/webhook/{webhook_id}"): webhook("GET"),
+    ("POST", "/api/webhook/{webhook_id}"): webhook("POST"),
+    ("PUT", "/api/webhook/{webhook_id}"): webhook("PUT"),
+    # automations, blueprints, notifications (hub/http/api_automations.py, api_blueprints.py, api_notifications.py)
+    ("GET", "/api/automations"): listing,
+    ("POST", "/api/automations"): new_automation_in_bank,
+    ("GET", "/api/automations/{automation_id}"): refused("GET"),
+    ("PUT", "/api/automations/{automation_id}"): refused("PUT", {"alias": "Mine now", "triggers": [], "actions": []}),
+    ("DELETE", "/api/automations/{automation_id}"): refused("DELETE"),
+    ("POST", "/api/automations/{automation_id}/enable"): refused("POST"),
+    ("POST", "/api/automations/{automation_id}/disable"): refused("POST"),
+    ("POST", "/api/automations/{automation_id}/trigger"): refused("POST", {}),
+    ("GET", "/api/automations/{automation_id}/traces"): refused("GET"),
+    ("GET", "/api/automations/{automation_id}/traces/{run_id}"): refused("GET"),
+    ("POST", "/api/automations/reload"): refused("POST", expected=403),
+    ("GET", "/api/automation_errors"): listing,
+    ("GET", "/api/blueprints"): catalogue,
+    ("GET", "/api/blueprints/{path}"): catalogue,
+    ("GET", "/api/notifications"): listing,
+    ("POST", "/api/notifications/{notification_id}/dismiss"): refused("POST"),
+    ("GET", "/api/notifications/{notification_id}/image"): refused("GET"),
+    ("GET", "/automations/{automation_id}"): refused_page(),
+    ("GET", "/automations/{automation_id}/traces"): refused_page(),
 }
 
 
@@ -597,6 +671,11 @@ async def test_a_tenant_reaches_none_of_the_other_tenants_things(world: World) -
     bank_person = world.hub.data["tm20"].people.find(world.bank.tenant.id, 5)
     assert bank_person is not None and bank_person.name == "bank cashier" and bank_person.enabled
     assert world.hub.devices.get_by_serial(TM20, world.bank.ids["sn"]).name == "bank terminal"  # type: ignore[union-attr]
+    bank_automation = world.hub.automations.get(world.bank.ids["automation_id"])
+    assert bank_automation is not None and bank_automation.enabled and bank_automation.alias == "bank lockdown drill"
+    assert len(world.hub.automations.traces(bank_automation.id)) == 1  # never run by the school
+    bank_notifications = notes(world.hub).all(world.bank.tenant.id)
+    assert [item.id for item in bank_notifications] == [world.bank.ids["notification_id"]]
 
 
 async def test_the_same_holds_for_an_api_key(world: World) -> None:

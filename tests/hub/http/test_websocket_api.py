@@ -495,10 +495,10 @@ async def test_subscribe_trigger_state_and_event(site: Site, session: aiohttp.Cl
 @pytest.mark.parametrize(
     ("trigger", "expected"),
     [
-        ({"platform": "time", "at": "07:00"}, "unknown trigger platform 'time'"),
+        ({"platform": "teleport", "at": "07:00"}, "unknown trigger type 'teleport'"),
         ({"platform": "state"}, "trigger.entity_id: required"),
         ([{"platform": "event", "event_type": "x"}, {"platform": "sun"}], "trigger[1].platform"),
-        ({"platform": "state", "entity_id": "lock.a", "for": 5}, "'for' is not supported yet"),
+        ({"platform": "state", "entity_id": "lock.a", "for": "soon"}, "trigger.for: invalid duration 'soon'"),
     ],
 )
 async def test_subscribe_trigger_rejects_what_it_cannot_do(

@@ -29,13 +29,13 @@ def _builtin_folders() -> list[Path]:
 FOLDERS = _builtin_folders()
 
 
-def test_there_is_one_head_and_it_is_the_auth_revision() -> None:
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0002"]
+def test_there_is_one_head_and_it_is_the_notifications_revision() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0003"]
 
 
 async def test_upgrade_applies_every_revision_once(database_url: str) -> None:
     assert await current_revision(database_url) is None
-    assert await upgrade(database_url) == ["0001", "0002"]
+    assert await upgrade(database_url) == ["0001", "0002", "0003"]
     assert await current_revision(database_url) == HEAD
     assert await upgrade(database_url) == []
 

@@ -200,11 +200,12 @@ async def test_offline_and_back(site: OnvifSite, camera: OnvifSimulator) -> None
     subscriptions = onvif.events.subscriptions
     await camera.start()
     assert await health.check_now() == "excellent"
-    await wait_for(lambda: site.hub.devices.get(onvif.device.id).status is DeviceStatus.ACTIVE)  # type: ignore[union-attr]
-    await wait_for(lambda: site.state(CAMERA) == "idle")
-    await wait_for(lambda: onvif.events is not None and onvif.events.subscriptions > subscriptions)
+    # Recovery is several SOAP round trips (device info, a new pull point): generous limits for a loaded CI machine.
+    await wait_for(lambda: site.hub.devices.get(onvif.device.id).status is DeviceStatus.ACTIVE, timeout=30)  # type: ignore[union-attr]
+    await wait_for(lambda: site.state(CAMERA) == "idle", timeout=30)
+    await wait_for(lambda: onvif.events is not None and onvif.events.subscriptions > subscriptions, timeout=30)
     camera.emit(MOTION, {"IsMotion": "true"})
-    await wait_for(lambda: site.state(MOTION_SENSOR) == "on")
+    await wait_for(lambda: site.state(MOTION_SENSOR) == "on", timeout=30)
 
 
 async def test_a_changed_password_on_the_camera_is_auth_failed(site: OnvifSite, camera: OnvifSimulator) -> None:

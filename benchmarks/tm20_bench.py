@@ -337,7 +337,11 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
             )
         )
 
-        # 3. latency at a fixed rate
+        # 3. latency at a fixed rate, in a steady state: first let the hub write what the saturation phase left
+        # queued (the recorder's events and states), as a hub between two bursts would
+        if not args.bare:
+            await hub.recorder.commit_barrier()
+        await asyncio.sleep(2.0)
         cpu_before = time.process_time()
         results = await _ask(pipes, "run", seconds=args.seconds, rate=args.rate / args.workers)
         latencies = [value for result in results for value in result["latencies"]]

@@ -32,18 +32,18 @@ async def test_a_legacy_rtsp_url_is_stored_as_fields(hub: Hub, tenant: Tenant) -
 
 
 async def test_fields_beside_a_url_win(hub: Hub, tenant: Tenant) -> None:
-    data = await add(hub, tenant, {"url": "rtsp://10.0.0.5/a", "port": 8554, "rtsp_transport": "udp"})
+    data = await add(hub, tenant, {"url": "rtsp://cam-a.example/a", "port": 8554, "rtsp_transport": "udp"})
     assert data["port"] == 8554
-    assert source_for(data).stream_url == "rtsp://10.0.0.5:8554/a"
+    assert source_for(data).stream_url == "rtsp://cam-a.example:8554/a"
     assert source_for(data).stream_options == {"rtsp_transport": "udp"}
 
 
 async def test_the_manufacturer_gives_the_path_port_and_channel(hub: Hub, tenant: Tenant) -> None:
-    data = await add(hub, tenant, {"connection_type": "rtsp", "host": "10.0.0.7", "manufacturer": "Dahua",
+    data = await add(hub, tenant, {"connection_type": "rtsp", "host": "cam-b.example", "manufacturer": "Dahua",
                                    "stream": "sub", "channel": 2, "username": "admin", "password": "x y"})  # fmt: skip
     assert data["manufacturer"] == "dahua" and data["port"] == 554
     assert data["path"] == "/cam/realmonitor?channel={channel}&subtype=1"  # the template, filled per use
-    assert source_for(data).stream_url == "rtsp://admin:x%20y@10.0.0.7:554/cam/realmonitor?channel=2&subtype=1"
+    assert source_for(data).stream_url == "rtsp://admin:x%20y@cam-b.example:554/cam/realmonitor?channel=2&subtype=1"
 
 
 async def test_an_nvr_channel_uses_the_recorders_template(hub: Hub, tenant: Tenant) -> None:

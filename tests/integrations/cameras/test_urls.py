@@ -76,21 +76,21 @@ def test_credentials_are_quoted_and_never_returned() -> None:
 
 
 def test_with_credentials_keeps_existing_ones() -> None:
-    assert with_credentials("rtsp://10.0.0.5:554/a?b=1", "u", "p w") == "rtsp://u:p%20w@10.0.0.5:554/a?b=1"
-    assert with_credentials("rtsp://x:y@10.0.0.5/a", "u", "p") == "rtsp://x:y@10.0.0.5/a"
-    assert with_credentials("rtsp://10.0.0.5/a", "", "") == "rtsp://10.0.0.5/a"
+    assert with_credentials("rtsp://cama.test:554/a?b=1", "u", "p w") == "rtsp://u:p%20w@cama.test:554/a?b=1"
+    assert with_credentials("rtsp://x:y@cama.test/a", "u", "p") == "rtsp://x:y@cama.test/a"
+    assert with_credentials("rtsp://cama.test/a", "", "") == "rtsp://cama.test/a"
 
 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
         (
-            "rtsp://admin:p%40ss@192.168.1.100:554/stream1",
-            {"connection_type": "rtsp", "host": "192.168.1.100", "port": 554, "path": "/stream1",
+            "rtsp://admin:p%40ss@cam-c.example:554/stream1",
+            {"connection_type": "rtsp", "host": "cam-c.example", "port": 554, "path": "/stream1",
              "username": "admin", "password": "p@ss"},
         ),
-        ("rtsp://10.0.0.5/cam/realmonitor?channel=1&subtype=0",
-         {"connection_type": "rtsp", "host": "10.0.0.5", "port": 554, "path": "/cam/realmonitor?channel=1&subtype=0"}),
+        ("rtsp://cama.test/cam/realmonitor?channel=1&subtype=0",
+         {"connection_type": "rtsp", "host": "cama.test", "port": 554, "path": "/cam/realmonitor?channel=1&subtype=0"}),
         ("rtsps://[fd00::5]:7441/abcdef",
          {"connection_type": "rtsps", "host": "fd00::5", "port": 7441, "path": "/abcdef"}),
         ("rtmp://cam:1935/bcs/channel0_main.bcs", {"connection_type": "rtmp", "host": "cam", "port": 1935,

@@ -8,14 +8,11 @@ Screenshots land in ``test-artifacts/screenshots/`` like the other browser tests
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import BrowserContext, Page, expect
 
 from hub.core import Hub
 from hub.http.pages.notifications import notification_manager
@@ -23,25 +20,9 @@ from hub.notifications import NotificationManager
 from hub.tenants import Tenant
 from hub.testing import HubFactory, wait_for
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "correct horse battery"
-DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 SESSION_BLUEPRINT = "gatehouse/station_session_ending.yaml"
-
-if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing under CI: run `make setup` (it installs Debian's chromium)")
-    pytest.skip(f"{CHROMIUM} is not installed (run `make setup`); the dashboard's browser tests need it",
-                allow_module_level=True)  # fmt: skip
 
 
 def notes(hub: Hub) -> NotificationManager:
@@ -49,14 +30,6 @@ def notes(hub: Hub) -> NotificationManager:
     manager = notification_manager(hub)
     assert manager is not None
     return manager
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 @pytest.fixture
@@ -69,14 +42,6 @@ async def school(site: Hub) -> Tenant:
     tenant = await site.tenants.create("school", "Lakeside School")
     await site.auth.create_user("officer", PASSWORD, tenant_id=tenant.id, role="owner", name="Ana Ruiz")
     return tenant
-
-
-@pytest.fixture
-async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
-    context = await browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="Europe/Paris")
-    context.set_default_timeout(10_000)
-    yield context
-    await context.close()
 
 
 @pytest.fixture

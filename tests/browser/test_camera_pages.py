@@ -7,13 +7,10 @@ Screenshots land in ``test-artifacts/screenshots/`` like the other browser tests
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import BrowserContext, Page, expect
 
 from hub.camera import Camera
 from hub.core import Hub, ServiceCall
@@ -21,37 +18,12 @@ from hub.tenants import Tenant
 from hub.testing import HubFactory, wait_for
 from hub.testing.rtsp import RtspServer, RtspServerFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "correct horse battery"
-DESKTOP: ViewportSize = {"width": 1280, "height": 860}
-
-if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing under CI: run `make setup` (it installs Debian's chromium)")
-    pytest.skip(f"{CHROMIUM} is not installed (run `make setup`); the dashboard's browser tests need it",
-                allow_module_level=True)  # fmt: skip
 
 
 class PtzCamera(Camera):
     supports_ptz = True
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 @pytest.fixture
@@ -78,14 +50,6 @@ async def add_camera(site: Hub, tenant: Tenant, camera: Camera, serial: str) -> 
 async def gate(site: Hub, school: Tenant, rtsp_server: RtspServer) -> Camera:
     camera = PtzCamera(name="Gate", unique_id="gate-cam", source=rtsp_server.url, options={"rtsp_transport": "tcp"})
     return await add_camera(site, school, camera, "CAM-GATE")
-
-
-@pytest.fixture
-async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
-    context = await browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="Europe/Paris")
-    context.set_default_timeout(20_000)
-    yield context
-    await context.close()
 
 
 @pytest.fixture

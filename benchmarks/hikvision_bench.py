@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
-import resource
 import sys
 import tempfile
 import time
@@ -33,36 +31,19 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from bench_support import emit, percentile, raise_open_files
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 TARGET_P99_MS = 500.0
 PREFIX = "DS-BENCH"
 
 
-def _raise_open_files() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 65536 if hard == resource.RLIM_INFINITY else hard
-    if soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def _emit(figure: dict[str, Any]) -> dict[str, Any]:
-    print(json.dumps(figure), flush=True)
-    return figure
-
-
 # -------------------------------------------------------------------------------------------------- devices
 
 
 def _devices_process(pipe: Connection, count: int, kind: str) -> None:
-    _raise_open_files()
+    raise_open_files()
     asyncio.run(_devices_main(pipe, count, kind))
 
 
@@ -149,7 +130,7 @@ async def bench_kind(args: argparse.Namespace, kind: str) -> list[dict[str, Any]
         while any(direct.backfilling for direct in manager.entries.values()) and time.perf_counter() - began < 120:
             await asyncio.sleep(0.2)
         figures.append(
-            _emit(
+            emit(
                 {
                     "figure": "hikvision_connect",
                     "kind": kind,
@@ -198,9 +179,9 @@ async def bench_kind(args: argparse.Namespace, kind: str) -> list[dict[str, Any]
         sent = sum(len(times) for times in written.values())
         seen = {(serial, seq) for serial, seq, _ in received}
         lost = sum(1 for serial, times in written.items() for seq in times if (serial, seq) not in seen)
-        p99 = _percentile(delays, 0.99) * 1000
+        p99 = percentile(delays, 0.99) * 1000
         figures.append(
-            _emit(
+            emit(
                 {
                     "figure": "hikvision_stream",
                     "kind": kind,
@@ -211,7 +192,7 @@ async def bench_kind(args: argparse.Namespace, kind: str) -> list[dict[str, Any]
                     "events_on_bus": len(delays),
                     "lost": lost,
                     "events_per_s": round(len(delays) / args.seconds, 1),
-                    "p50_ms": round(_percentile(delays, 0.5) * 1000, 1),
+                    "p50_ms": round(percentile(delays, 0.5) * 1000, 1),
                     "p99_ms": round(p99, 1),
                     "max_ms": round(max(delays, default=float("nan")) * 1000, 1),
                     "hub_cpu_percent": round(100 * hub_cpu / wall, 1),
@@ -229,7 +210,7 @@ async def bench_kind(args: argparse.Namespace, kind: str) -> list[dict[str, Any]
 
 
 async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
-    _raise_open_files()
+    raise_open_files()
     kinds = ["access", "camera"] if args.kind == "both" else [args.kind]
     figures: list[dict[str, Any]] = []
     for kind in kinds:

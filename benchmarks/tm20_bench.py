@@ -26,15 +26,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import multiprocessing
-import resource
 import sys
 import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from bench_support import ask_workers, emit, percentile, raise_open_files, rss_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
@@ -44,27 +44,13 @@ TARGET_BYTES_PER_TERMINAL = 50 * 1024
 PREFIX = "BENCH"
 
 
-def _raise_open_files() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 65536 if hard == resource.RLIM_INFINITY else hard
-    if soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 # ------------------------------------------------------------------------------------------------ terminals
 
 
 def _worker(pipe: Connection, url: str, first: int, count: int, batch: int) -> None:
     from hub.memory import tune_garbage_collector
 
-    _raise_open_files()
+    raise_open_files()
     tune_garbage_collector()  # the simulated terminals' pauses would count in the latency they measure
     asyncio.run(_worker_main(pipe, url, first, count, batch))
 
@@ -132,11 +118,6 @@ async def _run_phase(simulators: list[Any], batch: int, seconds: float, rate: fl
 
 
 # ------------------------------------------------------------------------------------------------------ hub
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize()
 
 
 class _BareHandler:
@@ -232,23 +213,11 @@ async def _wait_registered(hub: Any, expected: int, limit: float) -> float:
     return time.perf_counter() - began
 
 
-async def _ask(pipes: list[Connection], order: str, **options: Any) -> list[dict[str, Any]]:
-    loop = asyncio.get_running_loop()
-    for pipe in pipes:
-        pipe.send((order, options))
-    return list(await asyncio.gather(*(loop.run_in_executor(None, pipe.recv) for pipe in pipes)))
-
-
-def _emit(figure: dict[str, Any]) -> dict[str, Any]:
-    print(json.dumps(figure), flush=True)
-    return figure
-
-
 async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
     from hub.testing import free_port
     from integrations.tm20.const import MANUFACTURER
 
-    _raise_open_files()
+    raise_open_files()
     figures: list[dict[str, Any]] = []
     config_dir = Path(tempfile.mkdtemp(prefix="tm20-bench-"))
     port = free_port()
@@ -275,17 +244,17 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
         # 1. connect, memory per idle terminal
         await asyncio.sleep(1.0)
         gc.collect()
-        rss_before = _rss()
+        rss_before = rss_bytes()
         cpu_before = time.process_time()
         began = time.perf_counter()
-        await _ask(pipes, "connect")
+        await ask_workers(pipes, "connect")
         await _wait_registered(hub, args.terminals, 60)
         connect_seconds = time.perf_counter() - began
         await asyncio.sleep(2.0)  # on_registered tasks (settime, getnewlog drain) settle
         gc.collect()
-        per_terminal = (_rss() - rss_before) / args.terminals
+        per_terminal = (rss_bytes() - rss_before) / args.terminals
         figures.append(
-            _emit(
+            emit(
                 {
                     "figure": "tm20_connect",
                     "bare": args.bare,
@@ -309,7 +278,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
             profile.enable()
         rows_before = await _count_logs(hub)
         cpu_before, began = time.process_time(), time.perf_counter()
-        results = await _ask(pipes, "run", seconds=args.seconds)
+        results = await ask_workers(pipes, "run", seconds=args.seconds)
         await asyncio.sleep(0.5)
         elapsed = time.perf_counter() - began
         committed = await _count_logs(hub) - rows_before
@@ -317,7 +286,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
         latencies = [value for result in results for value in result["latencies"]]
         logs_per_s = committed / (elapsed - 0.5)
         figures.append(
-            _emit(
+            emit(
                 {
                     "figure": "tm20_throughput",
                     "bare": args.bare,
@@ -329,8 +298,8 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
                     "failed": sum(result["failed"] for result in results),
                     "logs_per_s": round(logs_per_s),
                     "hub_cpu_s": round(time.process_time() - cpu_before, 2),
-                    "p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
-                    "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+                    "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+                    "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
                     "target_logs_per_s": TARGET_LOGS_PER_S,
                     "ok": logs_per_s >= TARGET_LOGS_PER_S,
                 }
@@ -343,11 +312,11 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
             await hub.recorder.commit_barrier()
         await asyncio.sleep(2.0)
         cpu_before = time.process_time()
-        results = await _ask(pipes, "run", seconds=args.seconds, rate=args.rate / args.workers)
+        results = await ask_workers(pipes, "run", seconds=args.seconds, rate=args.rate / args.workers)
         latencies = [value for result in results for value in result["latencies"]]
-        p99 = _percentile(latencies, 0.99) * 1000
+        p99 = percentile(latencies, 0.99) * 1000
         figures.append(
-            _emit(
+            emit(
                 {
                     "figure": "tm20_latency",
                     "bare": args.bare,
@@ -355,7 +324,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
                     "acks": len(latencies),
                     "acked": sum(result["acked"] for result in results),
                     "failed": sum(result["failed"] for result in results),
-                    "p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
+                    "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
                     "p99_ms": round(p99, 1),
                     "max_ms": round(max(latencies, default=0.0) * 1000, 1),
                     "hub_cpu_s": round(time.process_time() - cpu_before, 2),
@@ -377,7 +346,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
         await _wait_registered(hub, args.terminals, 120)
         back = time.perf_counter()
         figures.append(
-            _emit(
+            emit(
                 {
                     "figure": "tm20_reconnect",
                     "terminals": args.terminals,
@@ -393,7 +362,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
         # 5. every acknowledged log is in the database
         rows = await _count_logs(hub)
         figures.append(
-            _emit(
+            emit(
                 {
                     "figure": "tm20_durability",
                     "acked": total_acked,
@@ -403,7 +372,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
                 }
             )
         )
-        await _ask(pipes, "quit")
+        await ask_workers(pipes, "quit")
     finally:
         for process in processes:
             process.join(timeout=10)

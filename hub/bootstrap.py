@@ -29,6 +29,7 @@ from hub.health import HealthMonitor
 from hub.notifications import async_setup_notifications
 from hub.plugins import PluginManager
 from hub.scheduler import Scheduler
+from hub.store.backup import async_setup_backup
 from hub.store.database import Database, default_url
 from hub.store.recorder import Recorder
 from hub.streams import StreamManager
@@ -36,7 +37,7 @@ from hub.tenants import TenantRegistry
 
 _LOGGER = logging.getLogger(__name__)
 
-CORE_SECTIONS = frozenset({"gatehouse", "http", "recorder", "auth", "logger"})
+CORE_SECTIONS = frozenset({"gatehouse", "http", "recorder", "auth", "logger", "backup"})
 
 
 async def start_hub(
@@ -106,6 +107,7 @@ async def _start_parts(hub: Hub, database_url: str | None, *, http: bool) -> Non
     )
     await hub.recorder.start()
     hub.on_stop(hub.recorder.stop)
+    await async_setup_backup(hub, hub.config.get("backup"))
 
     hub.tenants = TenantRegistry(database)
     await hub.tenants.load()

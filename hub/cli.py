@@ -3,6 +3,7 @@
 gatehouse run [--config DIR]                 start the hub; SIGINT/SIGTERM stop it cleanly
 gatehouse check-config [--config DIR]        print every configuration problem, exit 1 if any
 gatehouse db upgrade [--config DIR]          apply database migrations
+gatehouse backup [--config DIR] [--output DIR] [--keep N]   back up the database now
 gatehouse tenant create CODE [--name NAME]   add a tenant; gatehouse tenant list
 gatehouse user create USERNAME [--tenant CODE] [--role ROLE] [--platform-admin] [--name NAME] [--password-stdin]
 gatehouse user list                          every user, their tenant and role
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.plugins import PluginManager
+from hub.store.backup import backup_commands
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -64,6 +66,7 @@ def build_parser(plugins: PluginManager | None = None) -> argparse.ArgumentParse
     upgrade = database_commands.add_parser("upgrade", help="apply schema migrations up to the latest")
     _config_option(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
+    backup_commands(commands)
 
     _add_account_commands(commands)
 

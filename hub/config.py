@@ -17,6 +17,7 @@ import voluptuous as vol
 
 from hub.config_yaml import ConfigError, ConfigProblem, Input, NodeDict, NodeList, NodeStr, Source, load_yaml
 from hub.integration import Integration
+from hub.store.backup import BACKUP_SCHEMA
 from hub.validation import field_path, invalid_fields
 
 __all__ = [
@@ -113,6 +114,7 @@ CORE_SCHEMAS: dict[str, vol.Schema] = {
             vol.Optional("logs", default=dict): {str: _log_level},
         }
     ),
+    "backup": BACKUP_SCHEMA,
 }
 
 

@@ -178,8 +178,8 @@ class DeviceHealth:
         if response_time_ms is not None:
             self.level = level_for(response_time_ms)
             self.response_time_ms = response_time_ms
-        elif old is None or old is HealthLevel.OFFLINE:
-            self.level = HealthLevel.EXCELLENT
+        elif old is None or old is HealthLevel.OFFLINE or self.last_error is not None:
+            self.level = HealthLevel.EXCELLENT  # back from offline, auth_failed or degraded
         self.connected = True
         self.consecutive_failures = 0
         self.last_error = None
@@ -210,6 +210,15 @@ class DeviceHealth:
             if delay is not None:
                 self.next_retry_at = self.last_check + delay
         self._set_due(delay)
+        self._changed(old)
+
+    def report_degraded(self, reason: str) -> None:
+        """The device works, but something needs a person (a full disk): ``poor`` with the reason, no retry.
+        The next ``report_success`` clears it."""
+        self.account()
+        old = self.level
+        self.level = HealthLevel.POOR
+        self.last_error = reason
         self._changed(old)
 
     def report_auth_failed(self, reason: str) -> None:

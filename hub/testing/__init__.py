@@ -32,8 +32,15 @@ __all__ = ["HubFactory", "free_port", "wait_for"]
 
 # SQLite and throwaway-PostgreSQL fixtures: database, database_url, postgres_cluster; and the HTTP fixtures
 # http_hub, admin_api, anonymous_api, make_user (hub.testing.http); rtsp_server, rtsp_server_factory, video_file
-# (hub.testing.rtsp).
-pytest_plugins = ["hub.testing.database", "hub.testing.detection", "hub.testing.http", "hub.testing.rtsp"]
+# (hub.testing.rtsp); person_model, person_model_onnx, people_video (hub.testing.detection); s3_server
+# (hub.testing.s3, moto's S3 server).
+pytest_plugins = [
+    "hub.testing.database",
+    "hub.testing.detection",
+    "hub.testing.http",
+    "hub.testing.rtsp",
+    "hub.testing.s3",
+]
 
 
 def free_port() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import textwrap
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hub.config import (
     validate_configuration,
 )
 from hub.integration import Integration
+from hub.plugins import PluginManager
 
 REPO_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -187,6 +189,7 @@ def test_missing_configuration_file_means_every_default(tmp_path: Path) -> None:
             "login_window_minutes": 5.0,
         },
         "logger": {"default": "info", "logs": {}},
+        "backup": {"at": datetime.time(2, 0), "keep": 7, "path": "backups"},
     }
 
 
@@ -298,8 +301,12 @@ def test_core_config_gives_typed_settings_with_sqlite_in_the_config_dir(tmp_path
 
 
 def test_shipped_configuration_validates_cleanly() -> None:
-    config, problems = validate_configuration(load_configuration(REPO_CONFIG_DIR), {"demo": DEMO})
+    plugins = PluginManager()
+    plugins.load_builtin()  # the shipped file configures built-in integrations (demo, stations, detection)
+    config, problems = validate_configuration(load_configuration(REPO_CONFIG_DIR), plugins.integrations)
     assert problems == []
     assert config["http"] == {"host": "127.0.0.1", "port": 8123}
     assert config["recorder"]["keep_days"] == 10
-    assert config["demo"] == {}
+    assert config["demo"] == {"interval": 5.0, "tenant": "demo"}  # the demo's defaults
+    assert config["stations"]["heartbeat_interval"] == 10
+    assert config["detection"]["retention"]["days"] == 14

@@ -341,6 +341,18 @@ async def test_push_device_reports(make_monitor: MonitorFactory) -> None:
     assert terminal.consecutive_failures == 0
 
 
+async def test_degraded_device_is_poor_with_its_reason_until_the_next_success(make_monitor: MonitorFactory) -> None:
+    monitor = await make_monitor()
+    camera = monitor.track("detection_gate", "Gate detection")
+    camera.report_success(40.0)
+
+    camera.report_degraded("media: the disk is full")
+    assert (camera.level, camera.connected, camera.last_error) == (HealthLevel.POOR, True, "media: the disk is full")
+
+    camera.report_success()  # media written again, no timing known
+    assert (camera.level, camera.last_error) == (HealthLevel.EXCELLENT, None)
+
+
 async def test_silent_push_device_goes_offline(make_monitor: MonitorFactory) -> None:
     monitor = await make_monitor()
     terminal = monitor.track("tm20_gate", "Gate terminal", stale_after=0.1)

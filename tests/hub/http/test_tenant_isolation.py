@@ -14,7 +14,9 @@ terminal, people and logs are 404 for the school, and no command reaches the ban
 
 from __future__ import annotations
 
+import base64
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +37,12 @@ from hub.tenants import Tenant
 from hub.testing import HubFactory, free_port, wait_for
 from hub.testing.http import ADMIN_PASSWORD, ADMIN_USERNAME, ApiClient, SignedInUser, sign_in
 from integrations.cameras.runtime import runtime_of
+from integrations.detection.boxes import Box
+from integrations.detection.event import TrackedEvent
+from integrations.detection.media_store import media_key
+from integrations.detection.runtime import runtime_of as detection_runtime_of
+from integrations.stations.manager import manager_of as stations_manager_of
+from integrations.stations.visitors import create_visitor
 from integrations.tm20.const import MANUFACTURER as TM20
 from integrations.tm20.simulator import TerminalSimulator
 
@@ -109,6 +117,8 @@ class Site:
             self.ids["automation_id"],
             self.ids["run_id"],
             self.ids["notification_id"],
+            self.ids["detection_id"],
+            *(self.ids[key] for key in STATION_SECRETS),
         ]
 
 
@@ -171,6 +181,8 @@ async def _site(
         **await _automation(hub, tenant, code),
         "path": "gatehouse/device_offline.yaml",  # blueprints are shared
         "webhook_id": f"{code}-gate-webhook",  # automation webhooks: public, the id is the secret
+        "detection_id": await _detection_event(hub, tenant, code),
+        **await _stations(hub, tenant, code),
     }
     return site
 
@@ -190,6 +202,27 @@ async def _automation(hub: Hub, tenant: Tenant, code: str) -> dict[str, str]:
     return {"automation_id": automation.id, "run_id": trace.run_id, "notification_id": notification_id}
 
 
+async def _detection_event(hub: Hub, tenant: Tenant, code: str) -> str:
+    """A finished detection event of the tenant, with its snapshot and clip in the media store."""
+    box = Box(10, 10, 50, 90, "person", 0.9)
+    event = TrackedEvent(uuid.uuid4().hex, f"camera.{code}_gate", tenant.id, "person", "1", 1.0e9, 1.0e9 + 2,
+                         1.0e9 + 2, 0.9, 0.9, box, [], [], box, None, 1.0e9)  # fmt: skip
+    runtime = detection_runtime_of(hub)
+    keys = {kind: media_key(tenant.id, event.camera, event.event_id, kind, 1.0e9) for kind in ("snapshot", "clip")}
+    for kind, key in keys.items():
+        await runtime.media.put(key, f"{code} {kind}".encode(), "image/jpeg")
+    await runtime.store.started(event)
+    await runtime.store.ended(event, snapshot_key=keys["snapshot"], clean_key=None, clip_key=keys["clip"],
+                              media_error=None)  # fmt: skip
+    return event.event_id
+
+
+async def acknowledge_bank_detection(world: World, path: str) -> None:
+    await refused("POST")(world, path)
+    row = await detection_runtime_of(world.hub).store.get(world.bank.ids["detection_id"])
+    assert row is not None and row.acknowledged_at is None
+
+
 async def _tm20_terminal(hub: Hub, tenant: Tenant, code: str, url: str) -> tuple[TerminalSimulator, dict[str, str]]:
     """A claimed TM20 terminal, connected, with one stored log; and a person of the tenant."""
     sn = f"TM-{code.upper()}-0001"
@@ -203,11 +236,46 @@ async def _tm20_terminal(hub: Hub, tenant: Tenant, code: str, url: str) -> tuple
     return terminal, {"sn": sn, "person_id": person["id"], "person_name": name}
 
 
+STATION_SECRETS = (
+    "station_id",
+    "station_name",
+    "station_token",
+    "visitor_id",
+    "visitor_name",
+    "session_id",
+    "station_code",
+)
+
+
+async def _stations(hub: Hub, tenant: Tenant, code: str) -> dict[str, str]:
+    """A station of the tenant (with its agent token), a visitor with consent, a session waiting with its code,
+    and the audit lines they made."""
+    manager = stations_manager_of(hub)
+    assert manager is not None
+    station, token = await manager.create_station(tenant.id, f"{code} PC-01", address=None, actor="setup")
+    photo = base64.b64encode(b"\xff\xd8\xff\xe0" + code.encode() * 8).decode()  # a JPEG's signature suffices
+    fields = {"last_name": f"{code} visitor", "consent": True, "photo": photo}
+    visitor = await create_visitor(manager, tenant.id, fields, actor="x")
+    session = await manager.create_session(tenant.id, 30, station_id=station.id, visitor_id=visitor.id, actor="x")
+    (log, *_) = await manager.store.logs(tenant.id)
+    return {
+        "station_id": station.id,
+        "station_name": station.name,
+        "station_token": token,
+        "address": station.id,
+        "visitor_id": visitor.id,
+        "visitor_name": f"{code} visitor",
+        "session_id": session.id,
+        "station_code": session.code,
+        "log_id": str(log.id),
+    }
+
+
 @pytest.fixture
 async def world(hub_factory: HubFactory, api_session: aiohttp.ClientSession) -> AsyncIterator[World]:
     integration = TurnstileIntegration()
     port = free_port()
-    config = {"tm20": {"host": "127.0.0.1", "port": port}, "notify": {}}
+    config = {"tm20": {"host": "127.0.0.1", "port": port}, "notify": {}, "stations": {}}
     hub = await hub_factory(http=True, plugins=[integration], config=config)
     await hub.auth.onboard(ADMIN_USERNAME, ADMIN_PASSWORD)
     tm20_url = f"ws://127.0.0.1:{port}/ws/tm20/"
@@ -459,6 +527,53 @@ async def scan_in_school(world: World, path: str) -> None:
     assert job["id"] not in {item["id"] for item in jobs}
 
 
+def new_station_thing_in_bank(path: str) -> Case:
+    """A visitor, station or session written for the bank (its tenant id) is refused as if the bank did not exist;
+    one bound to the bank's station or visitor is refused naming the field."""
+    bodies = {
+        "/api/stations/visitors": {"last_name": "intruder", "consent": True},
+        "/api/stations/stations": {"name": "intruder PC"},
+        "/api/stations/sessions": {"minutes": 30},
+    }
+
+    async def case(world: World, path_: str) -> None:
+        body = {**bodies[path], "tenant_id": world.bank.tenant.id}
+        await refused("POST", body)(world, path)
+        if path == "/api/stations/sessions":
+            for field in ("station_id", "visitor_id"):
+                bound = {"minutes": 30, field: world.bank.ids[field]}
+                status, answer = await world.school.owner.api.post(path, json=bound)
+                assert status == 400 and list(answer["error"]["fields"]) == [field], answer
+                assert_no_leak(world.bank, answer, asked=json.dumps(bound))
+        status, listed = await world.bank.owner.api.get(path)
+        assert status == 200 and "intruder" not in json.dumps(listed)
+
+    return case
+
+
+async def validate_bank_code(world: World, path: str) -> None:
+    """The bank's code at the bank's station is 404 for the school (the station), and the bank's code at the
+    school's station is "invalid or expired" like any wrong code; the bank's session stays waiting."""
+    bank_code = world.bank.ids["station_code"]
+    await refused("POST", {"code": bank_code, "station_id": world.bank.ids["station_id"]})(world, path)
+    body = {"code": bank_code, "station_id": world.school.ids["station_id"]}
+    status, answer = await world.school.owner.api.post(path, json=body)
+    assert (status, answer["error"]["code"]) == (400, "invalid_code"), answer
+    assert_no_leak(world.bank, answer, asked=json.dumps(body))
+    status, session = await world.bank.owner.api.get(f"/api/stations/sessions/{world.bank.ids['session_id']}")
+    assert (status, session["status"]) == (200, "waiting")
+
+
+async def bank_station_agent(world: World, path: str) -> None:
+    """The school's agent token opens no connection to the bank's station (401 before any upgrade)."""
+    for token in (world.school.ids["station_token"], world.school.owner.access_token):
+        headers = {"Authorization": f"Bearer {token}"}
+        async with world.session.get(world.url + path, headers=headers) as response:
+            body = await response.json()
+        assert response.status == 401, body
+        assert_no_leak(world.bank, body, asked=path)
+
+
 def refused_page() -> Case:
     """A page of the bank's thing is the 404 page for the school, and names nothing of the bank's."""
 
@@ -613,6 +728,39 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/notifications/{notification_id}/image"): refused("GET"),
     ("GET", "/automations/{automation_id}"): refused_page(),
     ("GET", "/automations/{automation_id}/traces"): refused_page(),
+    # object detection (integrations/detection/api.py, pages.py)
+    ("GET", "/api/detection/events"): listing,
+    ("GET", "/api/detection/events/{detection_id}"): refused("GET"),
+    ("GET", "/api/detection/events/{detection_id}/snapshot.jpg"): refused("GET"),
+    ("GET", "/api/detection/events/{detection_id}/clip.mp4"): refused("GET"),
+    ("POST", "/api/detection/events/{detection_id}/acknowledge"): acknowledge_bank_detection,
+    ("GET", "/api/detection/stats"): listing,
+    ("GET", "/api/detection/system"): listing,
+    ("GET", "/detection/events/{detection_id}"): refused_page(),
+    # public computer stations (integrations/stations/api.py, agent_ws.py, pages.py)
+    ("GET", "/api/stations/visitors"): listing,
+    ("POST", "/api/stations/visitors"): new_station_thing_in_bank("/api/stations/visitors"),
+    ("GET", "/api/stations/visitors/{visitor_id}"): refused("GET"),
+    ("PUT", "/api/stations/visitors/{visitor_id}"): refused("PUT", {"last_name": "Mine now"}),
+    ("DELETE", "/api/stations/visitors/{visitor_id}"): refused("DELETE"),
+    ("GET", "/api/stations/visitors/{visitor_id}/photo"): refused("GET"),
+    ("GET", "/api/stations/stations"): listing,
+    ("POST", "/api/stations/stations"): new_station_thing_in_bank("/api/stations/stations"),
+    ("GET", "/api/stations/stations/{station_id}"): refused("GET"),
+    ("PUT", "/api/stations/stations/{station_id}"): refused("PUT", {"name": "Mine now"}),
+    ("DELETE", "/api/stations/stations/{station_id}"): refused("DELETE"),
+    ("PUT", "/api/stations/stations/{station_id}/status"): refused("PUT", {"status": "maintenance"}),
+    ("POST", "/api/stations/stations/{station_id}/token"): refused("POST"),
+    ("GET", "/api/stations/sessions"): listing,
+    ("POST", "/api/stations/sessions"): new_station_thing_in_bank("/api/stations/sessions"),
+    ("GET", "/api/stations/sessions/{session_id}"): refused("GET"),
+    ("POST", "/api/stations/sessions/validate-code"): validate_bank_code,
+    ("POST", "/api/stations/sessions/{session_id}/add-time"): refused("POST", {"minutes": 60}),
+    ("POST", "/api/stations/sessions/{session_id}/terminate"): refused("POST"),
+    ("GET", "/api/stations/logs"): listing,
+    ("GET", "/api/stations/logs/{log_id}"): refused("GET"),
+    ("GET", "/ws/station/{address}"): bank_station_agent,
+    ("GET", "/stations/sessions/{session_id}"): refused_page(),
 }
 
 
@@ -705,6 +853,10 @@ async def test_a_platform_administrator_sees_both_tenants(world: World) -> None:
     assert {world.school.ids["sn"], world.bank.ids["sn"]} <= {terminal["sn"] for terminal in terminals}
     _, people = await world.admin.get("/api/tm20/people")
     assert {world.school.ids["person_id"], world.bank.ids["person_id"]} == {person["id"] for person in people}
+    _, detections = await world.admin.get("/api/detection/events")
+    assert {world.school.ids["detection_id"], world.bank.ids["detection_id"]} == {
+        event["id"] for event in detections["events"]
+    }
 
 
 async def test_a_held_device_is_seen_by_no_tenant(world: World) -> None:

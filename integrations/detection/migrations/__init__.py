@@ -1,0 +1,1 @@
+"""The ``detection`` Alembic branch (its version files are found through the ``migration_folders`` hook)."""

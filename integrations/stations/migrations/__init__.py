@@ -1,0 +1,1 @@
+"""The ``stations`` Alembic branch (found through the ``migration_folders`` hook)."""

@@ -200,8 +200,10 @@ async def test_reconnects_and_registers_again_after_a_server_restart(handler: Co
         second = Tm20Server(handler, host="127.0.0.1", port=port)
         await second.start()
         try:
-            await wait_for(lambda: second.session("R1") is not None, timeout=5)
-            assert terminal.registrations == 2 and handler.registered == ["R1", "R1"]
+            # The terminal counts its registration when the server's reply reaches it, just after the server
+            # holds the session: wait for both (the same race as in the drop test below).
+            await wait_for(lambda: second.session("R1") is not None and terminal.registrations == 2, timeout=5)
+            assert handler.registered == ["R1", "R1"]
             assert (await terminal.send_logs(terminal.make_logs(2)))["result"] is True
         finally:
             await second.stop()

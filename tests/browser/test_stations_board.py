@@ -35,14 +35,14 @@ class Library:
 
 @pytest.fixture
 async def library(hub_factory: HubFactory) -> AsyncIterator[Library]:
-    """One station, "Desk 1" at 10.0.0.5, its agent connected and heartbeating; the librarian (an operator)."""
+    """One station, "Desk 1" at 192.0.2.11, its agent connected and heartbeating; the librarian (an operator)."""
     hub = await hub_factory(http=True, config={"gatehouse": {"name": "Town Library"}, "stations": {}})
     manager = manager_of(hub)
     assert manager is not None
     tenant = await hub.tenants.create("library", "Town Library")
     await hub.auth.create_user("librarian", PASSWORD, tenant_id=tenant.id, role="operator", name="Léa Petit")
-    station, token = await manager.create_station(tenant.id, "Desk 1", address="10.0.0.5", actor="test")
-    agent = StationAgent(hub.http.url, "10.0.0.5", token, heartbeat_interval=1.0, reconnect=False)
+    station, token = await manager.create_station(tenant.id, "Desk 1", address="192.0.2.11", actor="test")
+    agent = StationAgent(hub.http.url, "192.0.2.11", token, heartbeat_interval=1.0, reconnect=False)
     await agent.start()
     await wait_for(lambda: manager.status_of(station.id) == "available")
     yield Library(hub, manager, station, agent)
@@ -165,7 +165,7 @@ async def test_station_upkeep_from_the_board_offline_maintenance_and_a_new_one(l
     # A new station from the board: its agent token is shown this once, and its card appears.
     await page.locator("#new-station summary").click()
     await page.get_by_label("Name", exact=True).fill("Desk 2")
-    await page.get_by_label("IP address").fill("10.0.0.6")
+    await page.get_by_label("IP address").fill("192.0.2.12")
     await page.get_by_label("MAC address").fill("not a mac")
     await page.get_by_role("button", name="Add the station").click()
     await expect(page.locator('[data-error-for="mac"]')).to_contain_text("MAC address")
@@ -173,12 +173,12 @@ async def test_station_upkeep_from_the_board_offline_maintenance_and_a_new_one(l
     await page.get_by_role("button", name="Add the station").click()
     await expect(page.locator("#station-token")).to_be_visible()
     token = (await page.locator("#station-token-value").text_content() or "").strip()
-    await expect(page.locator("#station-agent-url")).to_have_text(re.compile(r"/ws/station/10\.0\.0\.6$"))
+    await expect(page.locator("#station-agent-url")).to_have_text(re.compile(r"/ws/station/192\.0\.2\.12$"))
     second = page.locator(".station-card", has_text="Desk 2")
     await expect(second.locator("[data-station-status]")).to_have_text("Offline")
     await expect(second).to_contain_text("00:11:22:AA:BB:CC")
     await shoot(page, "stations-board-new-station")
-    agent = StationAgent(hub.http.url, "10.0.0.6", token, reconnect=False)
+    agent = StationAgent(hub.http.url, "192.0.2.12", token, reconnect=False)
     await agent.start()  # the token shown works
     try:
         await expect(second.locator("[data-station-status]")).to_have_text("Available", timeout=15_000)

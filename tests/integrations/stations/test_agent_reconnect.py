@@ -22,8 +22,8 @@ async def active_session(site: Site, address: str, token: str) -> tuple[StationA
 
 
 async def test_an_agent_that_reconnects_mid_session_gets_the_hubs_ends_at(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent, started = await active_session(site, "10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent, started = await active_session(site, "192.0.2.11", token)
     session_id = str(started["session_id"])
     ends_at = (await site.session(session_id))["ends_at"]
 
@@ -48,8 +48,8 @@ async def test_an_agent_that_reconnects_mid_session_gets_the_hubs_ends_at(site: 
 
 
 async def test_a_replayed_add_time_message_never_doubles_time(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent, started = await active_session(site, "10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent, started = await active_session(site, "192.0.2.11", token)
     session_id = str(started["session_id"])
 
     status, extended = await site.api.post(f"/api/stations/sessions/{session_id}/add-time", {"minutes": 15})
@@ -79,8 +79,8 @@ async def test_a_replayed_add_time_message_never_doubles_time(site: Site) -> Non
 
 
 async def test_an_agent_back_with_a_session_that_ended_while_it_was_away_gets_close_session(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent, started = await active_session(site, "10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent, started = await active_session(site, "192.0.2.11", token)
     session_id = str(started["session_id"])
 
     await agent.disconnect()
@@ -102,8 +102,8 @@ async def test_an_agent_back_with_a_session_that_ended_while_it_was_away_gets_cl
 
 
 async def test_an_agent_showing_a_code_the_hub_never_issued_is_told_to_close(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     await agent.send_json({"type": "heartbeat", "temps_restant": 1200, "code": "ZZZZZZ"})
     closed = await agent.next_message("close_session")
     assert closed["session_id"] is None and closed["reason"] == "unknown_session"

@@ -23,13 +23,13 @@ __all__ = ["make_site", "site"]
 
 
 async def test_an_unknown_station_or_a_wrong_token_is_refused_before_the_upgrade(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
+    station, token = await site.station("PC-1", "192.0.2.11")
     http = site.http
 
-    async with http.get(agent_url(site.url, "10.0.0.99"), headers={"Authorization": f"Bearer {token}"}) as response:
+    async with http.get(agent_url(site.url, "192.0.2.15"), headers={"Authorization": f"Bearer {token}"}) as response:
         assert response.status == 404
         assert_error(await response.json(), "unknown_station", {"address": "unknown station"})
-    async with http.get(agent_url(site.url, "10.0.0.5"), headers={"Authorization": "Bearer not-the-token"}) as response:
+    async with http.get(agent_url(site.url, "192.0.2.11"), headers={"Authorization": "Bearer not-the-token"}) as response:
         assert response.status == 401
         assert_error(await response.json(), "invalid_token", {"token": "invalid"})
     async with http.get(agent_url(site.url, "PC-1")) as response:
@@ -41,11 +41,11 @@ async def test_an_unknown_station_or_a_wrong_token_is_refused_before_the_upgrade
         assert response.status == 401
 
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await http.ws_connect(agent_url(site.url, "10.0.0.5") + "?token=wrong")
+        await http.ws_connect(agent_url(site.url, "192.0.2.11") + "?token=wrong")
     assert refused.value.status == 401
 
     # the simulator reports the hub's reason and does not retry
-    agent = site.agent("10.0.0.5", "wrong", reconnect=True)
+    agent = site.agent("192.0.2.11", "wrong", reconnect=True)
     with pytest.raises(AgentRefused, match="wrong agent token"):
         await agent.start()
     assert site.status(station) == "offline"
@@ -61,15 +61,15 @@ async def test_without_a_stations_section_the_endpoint_says_how_to_set_it_up(hub
 
 
 async def test_the_hub_says_hello_with_the_station_and_its_session(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
+    station, token = await site.station("PC-1", "192.0.2.11")
     assert site.status(station) == "offline"
 
-    by_address = await site.connected_agent("10.0.0.5", token)
+    by_address = await site.connected_agent("192.0.2.11", token)
     assert by_address.hello is not None
     assert by_address.hello["station"] == {
         "id": station.id,
         "name": "PC-1",
-        "address": "10.0.0.5",
+        "address": "192.0.2.11",
         "status": "available",
     }
     assert by_address.hello["heartbeat_interval"] == 10
@@ -93,8 +93,8 @@ async def test_the_hub_says_hello_with_the_station_and_its_session(site: Site) -
 
 async def test_a_heartbeat_updates_last_seen_status_and_remaining_time(make_site: SiteFactory) -> None:
     site = await make_site(heartbeat_interval=0.2, offline_after=0.4, sweep_interval=0.05)
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     await wait_for(lambda: site.status(station) == "offline")  # no heartbeat: the sweep noticed
     seen = site.manager.station_dict(station.id)["last_seen"]
     assert seen is not None  # kept while offline
@@ -122,8 +122,8 @@ async def test_a_heartbeat_updates_last_seen_status_and_remaining_time(make_site
 
 
 async def test_a_code_typed_at_the_station_starts_its_session(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     session = await site.new_session(45)  # not bound to a station: any of the tenant's takes it
 
     await agent.validate(session["code"].lower())
@@ -145,8 +145,8 @@ async def test_a_code_typed_at_the_station_starts_its_session(site: Site) -> Non
 
 
 async def test_wrong_codes_are_rate_limited_and_the_connection_stays_open(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     session = await site.new_session(30)
 
     for guess in ("AAAAAA", "BBBBBB", "CCCCCC", "DDDDDD", "EEEEEE"):
@@ -166,8 +166,8 @@ async def test_wrong_codes_are_rate_limited_and_the_connection_stays_open(site: 
 
 
 async def test_add_time_and_terminate_from_the_api_and_services_reach_the_agent(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     session = await site.new_session(30, station.id)
     await agent.validate(session["code"])
     started = await agent.next_message("session")
@@ -195,8 +195,8 @@ async def test_add_time_and_terminate_from_the_api_and_services_reach_the_agent(
 async def test_bad_messages_get_an_error_naming_the_field_and_the_connection_stays_open(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     caplog.set_level(logging.INFO, logger="integrations.stations.agent_ws")
 
     await agent.send_text("{not json")
@@ -222,8 +222,8 @@ async def test_bad_messages_get_an_error_naming_the_field_and_the_connection_sta
 
 
 async def test_a_second_connection_of_a_station_replaces_the_first(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
-    first = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    first = await site.connected_agent("192.0.2.11", token)
     async with site.http.ws_connect(agent_url(site.url, "PC-1"), headers={"Authorization": f"Bearer {token}"}) as ws:
         assert (await ws.receive_json(timeout=5))["type"] == "hello"
         await wait_for(lambda: not first.connected.is_set())
@@ -239,7 +239,7 @@ async def test_a_second_connection_of_a_station_replaces_the_first(site: Site) -
 
 
 async def test_the_replaced_connection_is_closed_with_a_reason(site: Site) -> None:
-    _, token = await site.station("PC-1", "10.0.0.5")
+    _, token = await site.station("PC-1", "192.0.2.11")
     headers = {"Authorization": f"Bearer {token}"}
     url = agent_url(site.url, "PC-1")
     async with site.http.ws_connect(url, headers=headers) as old:
@@ -262,8 +262,8 @@ async def test_agents_are_told_when_the_hub_stops_and_reconnect_when_it_is_back(
     manager = manager_of(hub)
     assert manager is not None
     tenant = await hub.tenants.create("library", "Town library")
-    station, token = await manager.create_station(tenant.id, "PC-1", address="10.0.0.5", actor="test")
-    agent = StationAgent(hub.http.url, "10.0.0.5", token, auto_heartbeat=False, reconnect_delay=0.2)
+    station, token = await manager.create_station(tenant.id, "PC-1", address="192.0.2.11", actor="test")
+    agent = StationAgent(hub.http.url, "192.0.2.11", token, auto_heartbeat=False, reconnect_delay=0.2)
     try:
         await agent.start()
         await hub.stop()

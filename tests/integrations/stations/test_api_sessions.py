@@ -29,7 +29,7 @@ async def new_session(api: ApiClient, minutes: int = 30, **fields: Any) -> dict[
 
 async def test_a_session_from_code_to_end(desk: Desk) -> None:
     api = desk.operator.api
-    station = await new_station(api, address="10.0.0.5")
+    station = await new_station(api, address="192.0.2.11")
     session = await new_session(api, 45)
     assert (session["status"], session["remaining"], len(session["code"])) == ("waiting", 2700, 6)
 

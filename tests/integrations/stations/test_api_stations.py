@@ -14,10 +14,10 @@ __all__ = ["desk"]
 async def test_a_station_is_created_with_a_token_shown_once(desk: Desk) -> None:
     api = desk.operator.api
     status, station = await api.post(
-        "/api/stations/stations", {"name": "PC-01", "address": "10.0.0.5", "mac": "00-11-22-aa-bb-cc"}
+        "/api/stations/stations", {"name": "PC-01", "address": "192.0.2.11", "mac": "00-11-22-aa-bb-cc"}
     )
     assert status == 201, station
-    assert (station["address"], station["mac"], station["status"]) == ("10.0.0.5", "00:11:22:AA:BB:CC", "offline")
+    assert (station["address"], station["mac"], station["status"]) == ("192.0.2.11", "00:11:22:AA:BB:CC", "offline")
     token = station["token"]
     assert len(token) >= 40
     record = desk.manager.station(station["id"])
@@ -42,9 +42,9 @@ async def test_bad_station_fields_are_named(desk: Desk) -> None:
     api = desk.operator.api
     for body, field in (
         ({"name": ""}, "name"),
-        ({"name": "PC", "address": "10.0.0.300"}, "address"),
+        ({"name": "PC", "address": "192.0.2.300"}, "address"),
         ({"name": "PC", "mac": "00:11"}, "mac"),
-        ({"address": "10.0.0.1"}, "name"),
+        ({"address": "192.0.2.10"}, "name"),
     ):
         status, answer = await api.post("/api/stations/stations", body)
         assert status == 400 and list(answer["error"]["fields"]) == [field], (body, answer)
@@ -59,8 +59,8 @@ async def test_rename_status_and_delete(desk: Desk) -> None:
     api = desk.operator.api
     _, station = await api.post("/api/stations/stations", {"name": "PC-01"})
     path = f"/api/stations/stations/{station['id']}"
-    status, renamed = await api.request("PUT", path, json={"name": "Reading room 1", "address": "10.0.0.7"})
-    assert (status, renamed["name"], renamed["address"]) == (200, "Reading room 1", "10.0.0.7")
+    status, renamed = await api.request("PUT", path, json={"name": "Reading room 1", "address": "192.0.2.13"})
+    assert (status, renamed["name"], renamed["address"]) == (200, "Reading room 1", "192.0.2.13")
     assert renamed["entities"][0] == "sensor.pc_01_status"  # entity ids survive a rename
 
     status, body = await api.request("PUT", path + "/status", json={"status": "busy"})

@@ -21,7 +21,7 @@ def state(stations: Stations, entity_id: str) -> State:
 
 async def test_the_entities_follow_a_session(stations: Stations) -> None:
     manager, clock, tenant = stations.manager, stations.clock, stations.tenant
-    station, _ = await manager.create_station(tenant.id, "PC-01", address="10.0.0.5", actor="desk")
+    station, _ = await manager.create_station(tenant.id, "PC-01", address="192.0.2.11", actor="desk")
     status_id, remaining_id, session_id = manager.station_entity_ids(station.id)
     assert (state(stations, status_id).state, state(stations, remaining_id).state) == ("offline", "0")
     assert state(stations, session_id).state == "none"

@@ -71,8 +71,8 @@ async def test_warnings_fire_once_per_threshold_for_automations_and_the_agent(ma
     (site.hub.config_dir / "automations.yaml").write_text(yaml.safe_dump(automations), encoding="utf-8")
     assert await site.hub.automations.reload() == []
 
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     session = await site.new_session(30, station.id)
     await agent.validate(session["code"])
     await agent.next_message("session")
@@ -109,8 +109,8 @@ async def test_a_session_expires_at_ends_at_and_the_agent_is_told(make_site: Sit
     site = await make_site(**FAST)
     clock = site.manager.clock = Clock()
     ended = record(site, EVENT_SESSION_ENDED)
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     session = await site.new_session(10, station.id)
     await agent.validate(session["code"])
     await agent.next_message("session")
@@ -136,8 +136,8 @@ async def test_a_session_expires_at_ends_at_and_the_agent_is_told(make_site: Sit
 async def test_a_code_never_typed_expires_after_its_time_to_live(make_site: SiteFactory) -> None:
     site = await make_site(code_ttl_hours=1, **FAST)
     clock = site.manager.clock = Clock()
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token)
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token)
     session = await site.new_session(30)
 
     clock.offset = 3601

@@ -21,8 +21,8 @@ async def test_a_station_that_stops_heartbeating_goes_offline_and_comes_back(mak
     changes: list[tuple[str, str]] = []
     site.hub.bus.listen(EVENT_STATUS_CHANGED, lambda event: changes.append((event.data["old_status"],
                                                                             event.data["status"])))  # fmt: skip
-    station, token = await site.station("PC-1", "10.0.0.5")
-    agent = await site.connected_agent("10.0.0.5", token, auto_heartbeat=True)  # every 0.1 s, as hello says
+    station, token = await site.station("PC-1", "192.0.2.11")
+    agent = await site.connected_agent("192.0.2.11", token, auto_heartbeat=True)  # every 0.1 s, as hello says
     assert agent.interval == 0.1
 
     await asyncio.sleep(0.9)  # three times offline_after: the heartbeats keep it online all along
@@ -44,9 +44,9 @@ async def test_a_station_that_stops_heartbeating_goes_offline_and_comes_back(mak
 
 async def test_a_station_in_maintenance_stays_in_maintenance_whatever_its_agent_says(make_site: SiteFactory) -> None:
     site = await make_site(heartbeat_interval=0.1, offline_after=0.3, sweep_interval=0.05)
-    station, token = await site.station("PC-1", "10.0.0.5")
+    station, token = await site.station("PC-1", "192.0.2.11")
     await site.manager.set_status(station.id, "maintenance", actor="test")
-    agent = await site.connected_agent("10.0.0.5", token)
+    agent = await site.connected_agent("192.0.2.11", token)
     assert agent.hello is not None and agent.hello["station"]["status"] == "maintenance"
     await agent.heartbeat()
     await agent.disconnect()

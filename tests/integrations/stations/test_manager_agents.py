@@ -138,13 +138,13 @@ async def test_add_time_and_terminate_reach_the_agent_as_absolute_state(stations
 async def test_agents_find_their_station_by_id_ip_or_name_and_tokens_are_hashed(stations: Stations) -> None:
     manager = stations.manager
     other = await stations.hub.tenants.create("museum", "Museum")
-    station, token = await manager.create_station(stations.tenant.id, "PC-01", address="10.0.0.5", actor="d")
-    await manager.create_station(other.id, "PC-01", address="10.0.0.6", actor="d")  # same name elsewhere
+    station, token = await manager.create_station(stations.tenant.id, "PC-01", address="192.0.2.11", actor="d")
+    await manager.create_station(other.id, "PC-01", address="192.0.2.12", actor="d")  # same name elsewhere
 
     assert await manager.station_by_address(station.id) == station
-    assert await manager.station_by_address("10.0.0.5") == station
+    assert await manager.station_by_address("192.0.2.11") == station
     assert await manager.station_by_address("pc-01") is None  # ambiguous across tenants: use the id
-    assert await manager.station_by_address("10.9.9.9") is None
+    assert await manager.station_by_address("192.0.2.18") is None
     assert token not in station.token_hash and len(station.token_hash) == 64
     assert manager.check_token(station, token)
     assert not manager.check_token(station, token + "x")

@@ -23,12 +23,12 @@ __all__ = ["stations"]  # fixtures
 
 async def test_a_code_starts_the_timer_on_the_hubs_clock(stations: Stations) -> None:
     manager, clock = stations.manager, stations.clock
-    station, _ = await manager.create_station(stations.tenant.id, "PC-01", address="10.0.0.5", actor="desk")
+    station, _ = await manager.create_station(stations.tenant.id, "PC-01", address="192.0.2.11", actor="desk")
     created = await manager.create_session(stations.tenant.id, 30, actor="desk")
     assert (created.status, created.remaining, created.ends_at) == ("waiting", 1800, None)
 
     clock.advance(600)  # the code waits ten minutes on the counter: the visitor loses none of it
-    started = await manager.validate_code(created.code.lower(), station_id=station.id, client="10.0.0.5")
+    started = await manager.validate_code(created.code.lower(), station_id=station.id, client="192.0.2.11")
 
     assert started.status == "active"
     assert started.ends_at == clock.now + 1800
@@ -217,8 +217,8 @@ async def test_every_action_is_in_the_audit_log_with_its_actor(stations: Station
     await manager.regenerate_token(station.id, actor="user-1")
     session = await manager.create_session(tenant.id, 10, actor="user-1")
     with pytest.raises(InvalidCode):
-        await manager.validate_code("WRONG2", station_id=station.id, client="10.0.0.9")
-    await manager.validate_code(session.code, station_id=station.id, client="10.0.0.9")
+        await manager.validate_code("WRONG2", station_id=station.id, client="192.0.2.14")
+    await manager.validate_code(session.code, station_id=station.id, client="192.0.2.14")
     await manager.add_time(session.id, 5, actor="automation")
     await manager.terminate(session.id, actor="user-2")
 
@@ -235,7 +235,7 @@ async def test_every_action_is_in_the_audit_log_with_its_actor(stations: Station
         ("session.terminate", "user-2"),
     ]
     assert all(session.code not in json.dumps(log.as_dict()) for log in logs)
-    assert {log.address for log in logs if log.action.startswith(("code", "session.validate"))} == {"10.0.0.9"}
+    assert {log.address for log in logs if log.action.startswith(("code", "session.validate"))} == {"192.0.2.14"}
 
 
 async def test_status_changes_are_events(stations: Stations) -> None:

@@ -22,7 +22,7 @@ __all__ = ["library"]
 
 async def test_the_board_shows_each_station_of_the_tenant_with_its_status(library: Library) -> None:
     manager = library.manager
-    desk, _ = await manager.create_station(library.tenant.id, "Desk <1>", address="10.0.0.5", actor="test")
+    desk, _ = await manager.create_station(library.tenant.id, "Desk <1>", address="192.0.2.11", actor="test")
     repair, _ = await manager.create_station(library.tenant.id, "Repair bench", actor="test")
     await manager.set_status(repair.id, "maintenance", actor="test")
     await manager.create_station(library.museum.id, "Museum kiosk", actor="test")
@@ -34,7 +34,7 @@ async def test_the_board_shows_each_station_of_the_tenant_with_its_status(librar
     assert "Desk &lt;1&gt;" in page and "Desk <1>" not in page  # names are escaped
     assert "Museum kiosk" not in page  # another tenant's
     assert 'data-status="offline"' in card(page, "Desk <1>")  # no agent has ever connected
-    assert "<code>10.0.0.5</code>" in card(page, "Desk <1>")
+    assert "<code>192.0.2.11</code>" in card(page, "Desk <1>")
     assert 'data-status="maintenance"' in card(page, "Repair bench")
     assert re.search(r'data-count="offline">\s*1<', page) and re.search(r'data-count="maintenance">\s*1<', page)
     assert "data-maintenance" not in page and "data-terminate" not in page  # viewers only look
@@ -46,7 +46,7 @@ async def test_the_board_shows_each_station_of_the_tenant_with_its_status(librar
 
 async def test_an_active_session_shows_its_countdown_visitor_and_actions(library: Library) -> None:
     manager, tenant = library.manager, library.tenant
-    station, _ = await manager.create_station(tenant.id, "Desk 2", address="10.0.0.6", actor="test")
+    station, _ = await manager.create_station(tenant.id, "Desk 2", address="192.0.2.12", actor="test")
     visitor = await create_visitor(manager, tenant.id, {"last_name": "Martin", "first_name": "Ana", "consent": True},
                                    actor="test")  # fmt: skip
     waiting = await manager.create_session(tenant.id, 45, visitor_id=visitor.id, actor="test")

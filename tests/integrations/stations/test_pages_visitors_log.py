@@ -48,7 +48,7 @@ async def test_the_log_names_who_did_what_where_and_filters(library: Library) ->
     manager, tenant = library.manager, library.tenant
     operator = await library.user_id("operator")
     station, _ = await manager.create_station(tenant.id, "Desk 4", actor=operator)
-    session = await manager.create_session(tenant.id, 30, station_id=station.id, actor=operator, client="10.1.2.3")
+    session = await manager.create_session(tenant.id, 30, station_id=station.id, actor=operator, client="192.0.2.17")
     await manager.add_time(session.id, 15, actor=operator)
 
     status, page = await library.get("viewer", "/stations/log")
@@ -56,7 +56,7 @@ async def test_the_log_names_who_did_what_where_and_filters(library: Library) ->
     rows = re.findall(r'<tr data-log-id="\d+" data-action="([a-z_.]+)">', page)
     assert rows == ["session.add_time", "session.create", "station.create"]  # newest first
     assert ">Time added<" in page and ">Code issued<" in page and ">Station added<" in page
-    assert page.count(">operator<") == 3 and "Desk 4" in page and "<code>10.1.2.3</code>" in page
+    assert page.count(">operator<") == 3 and "Desk 4" in page and "<code>192.0.2.17</code>" in page
     assert f'href="/stations/sessions/{session.id}"' in page
     assert 'id="log-older"' not in page
 

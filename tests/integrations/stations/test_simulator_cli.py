@@ -27,9 +27,9 @@ def parse(*argv: str) -> object:
 
 
 async def test_the_command_types_a_code_counts_down_and_obeys_the_hub(site: Site) -> None:
-    station, token = await site.station("PC-1", "10.0.0.5")
+    station, token = await site.station("PC-1", "192.0.2.11")
     session = await site.new_session(20)
-    command = [sys.executable, "-m", "hub", "simulate", "station", "--hub", site.url, "--address", "10.0.0.5",
+    command = [sys.executable, "-m", "hub", "simulate", "station", "--hub", site.url, "--address", "192.0.2.11",
                "--token", token, "--code", session["code"].lower(), "--duration", "30"]  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env={**os.environ}
@@ -90,7 +90,7 @@ async def test_many_stations_from_a_token_file(site: Site, tmp_path: Path) -> No
 async def test_a_refused_token_is_reported_and_the_command_fails(
     site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await site.station("PC-1", "10.0.0.5")
+    await site.station("PC-1", "192.0.2.11")
     args = parse("--hub", site.url, "--address", "PC-1", "--token", "stolen", "--duration", "5")
     code = await asyncio.to_thread(args.func, args)  # type: ignore[attr-defined]
     out = capsys.readouterr().out

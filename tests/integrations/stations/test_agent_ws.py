@@ -29,7 +29,9 @@ async def test_an_unknown_station_or_a_wrong_token_is_refused_before_the_upgrade
     async with http.get(agent_url(site.url, "192.0.2.15"), headers={"Authorization": f"Bearer {token}"}) as response:
         assert response.status == 404
         assert_error(await response.json(), "unknown_station", {"address": "unknown station"})
-    async with http.get(agent_url(site.url, "192.0.2.11"), headers={"Authorization": "Bearer not-the-token"}) as response:
+    async with http.get(
+        agent_url(site.url, "192.0.2.11"), headers={"Authorization": "Bearer not-the-token"}
+    ) as response:
         assert response.status == 401
         assert_error(await response.json(), "invalid_token", {"token": "invalid"})
     async with http.get(agent_url(site.url, "PC-1")) as response:

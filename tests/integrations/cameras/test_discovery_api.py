@@ -64,7 +64,8 @@ async def test_a_loopback_scan_finds_rtsp_http_and_onvif_devices(
         ports = [server.port, http_camera.port, onvif.port, closed]
         status, job = await site.admin.post("/api/discovery/scan", json={"cidr": "127.0.0.0/29", "ports": ports})
         assert status == 202, job
-        assert job["status"] == "running" and job["total_hosts"] == 6
+        # A loopback scan of six addresses can finish before the 202 answer is written.
+        assert job["status"] in ("running", "done") and job["total_hosts"] == 6
 
         jobs = site.hub.data["cameras"].scans
         await wait_for(lambda: jobs.get(job["id"]).status != "running", timeout=20)
